@@ -1,0 +1,61 @@
+"""Safe reading of checkpoint files and loading of released AIM (mmcv 1.x) checkpoints."""
+import pickle
+from typing import Dict, Optional
+
+import torch
+from mmengine.logging import MMLogger
+from torch import nn
+
+
+def safe_torch_load(path: str, map_location='cpu'):
+    """``torch.load`` with ``weights_only=True``: tensors, containers and plain numbers only,
+    never arbitrary pickled code (third-party files are untrusted)."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f'{path} holds Python objects beyond tensors and plain containers, which are not '
+            f'loaded from files of unknown origin (torch.load weights_only=True refused: '
+            f'{str(err).splitlines()[0]}). Re-save its tensors with '
+            f"torch.save({{'state_dict': sd}}, path) from a trusted environment.") from err
+
+
+def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.Tensor]:
+    """The parameter dict of an mmcv/mmengine checkpoint (``state_dict`` key) or a bare state
+    dict, with the ``module.`` prefix of DDP-wrapped saves removed."""
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
+        state = ckpt['state_dict']
+    elif isinstance(ckpt, dict) and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
+        state = ckpt
+    else:
+        keys = list(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
+                         f'state dict; found {keys}')
+    if state and all(k.startswith('module.') for k in state):
+        state = {k[len('module.'):]: v for k, v in state.items()}
+    return state
+
+
+def load_aim_checkpoint(model: nn.Module, path: str, strict: bool = True,
+                        logger: Optional[MMLogger] = None) -> dict:
+    """Load a released AIM checkpoint (``{'meta', 'state_dict'}``, keys ``backbone.*`` and
+    ``cls_head.*``) into a recognizer. Returns the checkpoint's ``meta``."""
+    logger = logger or MMLogger.get_current_instance()
+    ckpt = safe_torch_load(path)
+    state = checkpoint_state_dict(ckpt, path)
+    own = model.state_dict()
+    for key, value in state.items():
+        if key in own and own[key].shape != value.shape:
+            raise ValueError(f'{path}: {key} has shape {tuple(value.shape)} in the file but '
+                             f'{tuple(own[key].shape)} in the model (num_classes, num_frames '
+                             'or the backbone size differ from the config).')
+    result = model.load_state_dict(state, strict=False)
+    if strict and (result.missing_keys or result.unexpected_keys):
+        raise ValueError(
+            f'{path} does not match the model: {len(result.missing_keys)} missing keys '
+            f'{result.missing_keys[:5]}, {len(result.unexpected_keys)} unexpected keys '
+            f'{result.unexpected_keys[:5]}.')
+    logger.info(f'Loaded {len(state)} tensors from {path}'
+                + (f'; missing {result.missing_keys}' if result.missing_keys else '')
+                + (f'; unexpected {result.unexpected_keys}' if result.unexpected_keys else ''))
+    return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}

@@ -1,0 +1,5 @@
+from .adapter import Adapter
+from .drop_path import DropPath
+from .layer_norm import LayerNorm
+
+__all__ = ['Adapter', 'DropPath', 'LayerNorm']

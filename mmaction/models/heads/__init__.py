@@ -1,0 +1,3 @@
+from .i3d_head import I3DHead
+
+__all__ = ['I3DHead']

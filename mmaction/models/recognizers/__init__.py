@@ -1,0 +1,3 @@
+from .recognizer3d import Recognizer3D
+
+__all__ = ['Recognizer3D']

@@ -20,7 +20,7 @@ from mmaction.engine import (ActionRunner, adapt_to_device, apply_cfg_options,  
 from mmaction.engine.config_checks import reject_legacy_arguments  # noqa: E402
 from mmaction.engine.launch import (EarlyLogs, add_launcher_arguments,  # noqa: E402
                                     default_work_dir, export_local_rank,
-                                    init_cpu_distributed)
+                                    init_distributed)
 from mmaction.engine.optim import AMP_CHOICES  # noqa: E402
 from mmaction.registry import RUNNERS  # noqa: E402
 
@@ -110,9 +110,9 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    init_distributed(args.launcher, Config.fromfile(args.config))
     early = EarlyLogs()
     cfg = build_config(args)
-    init_cpu_distributed(args.launcher, cfg)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else ActionRunner.from_cfg(cfg)
     early.replay(runner.logger)
     runner.train()

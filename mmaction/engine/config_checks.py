@@ -143,6 +143,8 @@ def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
     if schema.endswith('paramwise_cfg.custom_keys') or re.search(r'custom_keys\.[^.]+$', schema):
         return {'lr_mult', 'decay_mult'}, False
     keys = set(SECTION_KEYS.get(schema, set()))
+    if schema in SECTION_KEYS:  # a dialect section: its ``type`` names a 0.x hook, not a class
+        return keys, False
     if isinstance(parent, dict) and 'type' in parent:
         found = _type_arguments(parent['type'])
         if found is None:
@@ -155,16 +157,28 @@ def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
     return keys, schema not in SECTION_KEYS and schema not in ('model', )
 
 
-def check_option_keys(cfg: Config, options: Dict[str, Any]) -> None:
-    """Refuse ``--cfg-options`` keys that exist nowhere, naming the closest existing key."""
+def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
+    """Refuse ``--cfg-options`` keys that exist nowhere, naming the closest existing key.
+
+    Returns the paths of sections that are ``None`` in the config but known to the dialect
+    (``optimizer_config.grad_clip``) which an option fills in; :func:`apply_cfg_options`
+    turns them into empty dicts before merging, so that
+    ``optimizer_config.grad_clip.max_norm=20`` works.
+    """
     tree = cfg.to_dict() if isinstance(cfg, Config) else cfg
     existing = list(iter_keys(tree))
     source = getattr(cfg, 'filename', None) or 'the config'
+    empty_sections = []
     for key in options:
         parts = key.split('.')
         node, path = tree, ''
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
+            if node is None and _schema_path(path) in SECTION_KEYS:
+                if last and part in SECTION_KEYS[_schema_path(path)]:
+                    empty_sections.append(path)
+                    break
+                node = {}
             if isinstance(node, (list, tuple)):
                 if not part.isdigit() or int(part) >= len(node):
                     raise ConfigError(
@@ -193,6 +207,7 @@ def check_option_keys(cfg: Config, options: Dict[str, Any]) -> None:
                 f'--cfg-options {key}: {source} has no key {full!r} and '
                 f'{path or "the top level"} does not accept {part!r}.{hint} A key that exists '
                 'nowhere would be silently ignored and train something else than intended.')
+    return empty_sections
 
 
 # ---------------------------------------------------------------------------- pipelines
@@ -335,7 +350,9 @@ def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
     """Validate and merge ``--cfg-options`` into ``cfg`` (in place), then run the checks."""
     options = dict(options or {})
     if options:
-        check_option_keys(cfg, options)
+        for path in check_option_keys(cfg, options):
+            parent, _, name = path.rpartition('.')
+            (_get(cfg, parent) if parent else cfg)[name] = {}
         options = expand_aliases(cfg, options)
         options = propagate_num_frames(cfg, options)
         cfg.merge_from_dict(options)

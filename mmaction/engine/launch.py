@@ -34,18 +34,28 @@ def default_work_dir(config_path: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def init_cpu_distributed(launcher: str, cfg: Config) -> None:
-    """Start the process group with gloo when there is no GPU (mmengine's ``init_dist``
-    selects a CUDA device first, which fails on a CPU-only machine). With CUDA, mmengine's
-    Runner initialises it as usual."""
-    if launcher == 'none' or torch.cuda.is_available() or torch_dist.is_initialized():
+def init_distributed(launcher: str, cfg: Config) -> None:
+    """Start the process group before anything logs, so that only rank 0 prints.
+
+    The backend is the config's (``dist_params`` or ``env_cfg.dist_cfg``, nccl by default); on
+    a machine without CUDA it is gloo, started here directly because mmengine's ``init_dist``
+    selects a CUDA device first.
+    """
+    if launcher == 'none' or torch_dist.is_initialized():
+        return
+    dist_cfg = dict(cfg.get('dist_params') or cfg.get('env_cfg', {}).get('dist_cfg') or {})
+    if launcher != 'slurm':
+        dist_cfg.pop('port', None)  # only the slurm launcher takes a port from the config
+    dist_cfg.setdefault('timeout', 1800)  # seconds
+    if torch.cuda.is_available():
+        from mmengine.dist import init_dist
+        init_dist(launcher, **dist_cfg)
         return
     if launcher != 'pytorch':
         raise RuntimeError(f'--launcher {launcher} without a GPU is not supported; use '
                            '--launcher pytorch (torchrun / tools/dist_train.sh) on CPU.')
-    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    timeout = dist_cfg.get('timeout', 1800)
-    torch_dist.init_process_group(backend='gloo', timeout=timedelta(seconds=timeout))
+    torch_dist.init_process_group(backend='gloo',
+                                  timeout=timedelta(seconds=dist_cfg['timeout']))
 
 
 class EarlyLogs(logging.Handler):

@@ -39,10 +39,16 @@ class TestProgressBarHook(Hook):
         self._done += step
         if step:
             self._bar.update(step)
-        if self._log_interval and (batch_idx + 1) % self._log_interval == 0:
+        if self._done >= self._total:
+            self._finish()
+        elif self._log_interval and (batch_idx + 1) % self._log_interval == 0:
             self._bar.file.write('\n')
+
+    def _finish(self) -> None:
+        self._bar.file.write('\n')
+        self._bar.file.flush()
+        self._bar = None
 
     def after_test_epoch(self, runner, metrics=None) -> None:
         if self._bar is not None:
-            self._bar.file.write('\n')
-            self._bar = None
+            self._finish()

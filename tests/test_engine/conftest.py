@@ -1,7 +1,7 @@
 import pytest
 from mmengine.logging import MMLogger
 
-from engine_helpers import LogCapture, tiny_model_cfg
+from tests.test_engine.engine_helpers import LogCapture, tiny_model_cfg
 from mmaction.registry import MODELS
 
 

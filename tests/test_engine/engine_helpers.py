@@ -4,17 +4,13 @@ import logging
 import torch
 
 from mmaction.structures import ActionDataSample
+from tests.helpers import tiny_backbone, tiny_recognizer
 
-def tiny_model_cfg(num_classes=5, num_frames=4, **backbone):
-    """A ViT_CLIP recognizer small enough for CPU tests (width 32, one block, 32x32 input)."""
-    return dict(
-        type='Recognizer3D',
-        backbone=dict(type='ViT_CLIP', input_resolution=32, patch_size=16,
-                      num_frames=num_frames, width=32, layers=1, heads=2, drop_path_rate=0.0,
-                      pretrained=None, **backbone),
-        cls_head=dict(type='I3DHead', in_channels=32, num_classes=num_classes,
-                      dropout_ratio=0.0),
-        test_cfg=dict(average_clips='prob'))
+
+def tiny_model_cfg(num_classes=5, **backbone):
+    """The shared tiny recognizer (tests/helpers.py: width 64, two blocks, 32x32 input)."""
+    return tiny_recognizer(num_classes=num_classes, backbone=tiny_backbone(**backbone),
+                           test_cfg=dict(average_clips='prob'))
 
 
 def make_batch(n, num_classes=5, frames=4, size=32, seed=0):

@@ -10,8 +10,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-from engine_helpers import tiny_model_cfg
-from mmaction.checkpoint.openai_format import CLIPImageTower, save_openai_clip
+from tests.helpers import make_clip_tower, write_clip_file
+from tests.test_engine.engine_helpers import tiny_model_cfg
 from mmaction.engine import ActionRunner, find_latest_checkpoint, read_checkpoint
 from mmaction.engine.checkpoint import TUNABLE_ONLY_KEY
 from mmaction.engine.hooks import CheckpointHook, PlainCheckpointHook
@@ -105,12 +105,7 @@ def test_crash_while_saving_leaves_the_previous_checkpoint_intact(tmp_path, monk
 @pytest.fixture
 def clip_file(tmp_path):
     """A tiny image model saved in OpenAI's CLIP layout: the 'pretrained' weights."""
-    torch.manual_seed(123)
-    visual = CLIPImageTower(input_resolution=32, patch_size=16, width=32, layers=1, heads=2,
-                            output_dim=16)
-    path = str(tmp_path / 'tiny_clip.pt')
-    save_openai_clip(visual, path, jit=False, half=False)
-    return path
+    return write_clip_file(tmp_path / 'tiny_clip.pt', make_clip_tower(seed=123), jit=False)
 
 
 def _runner(tmp_path, **model_kw):

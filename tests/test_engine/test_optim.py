@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from mmaction.engine import resolve_precision, translate_config
-from engine_helpers import make_batch, tiny_model_cfg
+from tests.test_engine.engine_helpers import make_batch, tiny_model_cfg
 from mmaction.registry import MODELS
 
 K400 = 'configs/recognition/vit/vitclip_base_k400.py'

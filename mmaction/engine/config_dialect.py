@@ -46,12 +46,11 @@ LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epoc
                'momentum_config')
 MMENGINE_KEYS = ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg',
                  'default_hooks', 'val_evaluator', 'test_evaluator')
-#: metric key of the accuracy used to keep the best checkpoint
-TOP1_KEY = 'acc/top1'
-#: 0.x names of ``evaluation.save_best`` -> AccMetric result keys
-SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top1_acc': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
-                  'top5_acc': 'acc/top5', 'mean_class_accuracy': 'acc/mean1',
-                  'mean_acc': 'acc/mean1'}
+#: AccMetric's key of the accuracy that selects the best checkpoint (mmaction2 0.x names)
+TOP1_KEY = 'top1_acc'
+#: 0.x values of ``evaluation.save_best`` -> AccMetric result keys
+SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
+                  'mean_acc': 'mean_class_accuracy'}
 ENGINE_HOOKS = ('EpochSeedHook', 'EpochAccumulationHook', 'NonFiniteLossHook',
                 'TestProgressBarHook')
 OPTIMIZER_HOOKS = ('OptimizerHook', 'DistOptimizerHook', 'Fp16OptimizerHook',
@@ -100,6 +99,11 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
         setting = {k: v for k, v in data.items() if k in LOADER_KEYS}
         setting.update(own)
         workers = setting.get('workers_per_gpu', 2)
+        dataset = dict(data[split])
+        if split != 'train':
+            # mmaction2 0.x built val/test sets with test_mode=True (no random substitution
+            # of unreadable videos; deterministic sampling)
+            dataset.setdefault('test_mode', True)
         loaders[f'{split}_dataloader'] = dict(
             batch_size=setting['videos_per_gpu'],
             num_workers=workers,
@@ -109,7 +113,7 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
             drop_last=setting.get('drop_last', False),
             sampler=dict(type='DefaultSampler', shuffle=setting.get('shuffle', shuffle)),
             worker_init_fn=dict(type='mmaction.seed_worker'),
-            dataset=data[split])
+            dataset=dataset)
         if 'prefetch_factor' in setting and workers > 0:
             loaders[f'{split}_dataloader']['prefetch_factor'] = setting['prefetch_factor']
     return loaders

@@ -43,7 +43,7 @@ from .optim import resolve_precision
 LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
                'evaluation', 'checkpoint_config', 'log_config', 'dist_params', 'workflow',
                'fp16', 'resume_from', 'find_unused_parameters', 'gpu_ids', 'runner',
-               'momentum_config')
+               'momentum_config', 'mp_start_method', 'opencv_num_threads')
 MMENGINE_KEYS = ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg',
                  'default_hooks', 'val_evaluator', 'test_evaluator')
 #: AccMetric's key of the accuracy that selects the best checkpoint (mmaction2 0.x names)
@@ -304,7 +304,8 @@ def translate_legacy(cfg: Config) -> Config:
     _unknown('dist_params', dist, SECTION_KEYS['dist_params'])
     dist.pop('port', None)  # the launcher sets MASTER_PORT (PORT=... tools/dist_train.sh)
     out['env_cfg'] = dict(cudnn_benchmark=False,
-                          mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+                          mp_cfg=dict(mp_start_method=cfg.get('mp_start_method', 'fork'),
+                                      opencv_num_threads=cfg.get('opencv_num_threads', 0)),
                           dist_cfg=dist)
     out['model_wrapper_cfg'] = dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,

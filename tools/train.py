@@ -100,6 +100,7 @@ def build_config(args) -> Config:
             logger.info(f'--resume: no checkpoint in {cfg.work_dir} yet; starting from the '
                         'beginning.')
     randomness = dict(cfg.get('randomness') or {})
+    randomness.setdefault('seed', None)  # None: a random seed, recorded in the checkpoints
     if args.seed is not None:
         randomness['seed'] = args.seed
     if args.deterministic:

@@ -146,7 +146,8 @@ def translate_optimizer(optimizer: dict, optimizer_config: Optional[dict],
         wrapper['paramwise_cfg'] = dict(paramwise)
     grad_clip = hook.get('grad_clip')
     if grad_clip:
-        _unknown('optimizer_config.grad_clip', grad_clip, SECTION_KEYS['optimizer_config.grad_clip'])
+        _unknown('optimizer_config.grad_clip', grad_clip,
+                 SECTION_KEYS['optimizer_config.grad_clip'])
         wrapper['clip_grad'] = dict(max_norm=grad_clip['max_norm'],
                                     norm_type=grad_clip.get('norm_type', 2))
     use_fp16 = hook.get('use_fp16', False) or 'Fp16' in kind or bool(fp16)

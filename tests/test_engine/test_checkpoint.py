@@ -2,7 +2,6 @@
 save_tunable_only round trip on top of the pretrained backbone."""
 import os
 import os.path as osp
-import pickle
 
 import numpy as np
 import pytest

@@ -116,11 +116,25 @@ class BaseActionDataset(BaseDataset):
                                   f'num_classes={self.num_classes}')
         return names
 
-    def _lines(self) -> Iterator[Tuple[str, List[str]]]:
-        """(``file:line`` location, whitespace-split fields) of each non-empty line."""
+    def _lines(self) -> Iterator[Tuple[str, str]]:
+        """(``file:line`` location, stripped text) of each non-empty line."""
         for number, line in enumerate(get_text(self.ann_file).splitlines(), 1):
             if line.strip():
-                yield f'{self.ann_file}:{number}', line.split()
+                yield f'{self.ann_file}:{number}', line.strip()
+
+    def split_fields(self, where: str, line: str, num_leading: int) -> List[str]:
+        """A path (which may contain spaces) followed by ``num_leading`` more fields, then
+        the label(s): single-label lines are split from the right."""
+        if self.multi_class:
+            return line.split()
+        fields = line.rsplit(maxsplit=num_leading + 1)
+        tail = fields[0].split()
+        if len(tail) > 1 and tail[-1].lstrip('-').isdigit():
+            # 'a.mp4 3 7': more numbers than the layout has, not a path with a space
+            raise AnnotationError(f'{where}: {line!r} has more fields than expected '
+                                  '(several labels need multi_class=True; frame offsets need '
+                                  'with_offset=True)')
+        return fields
 
     def _json_items(self) -> Iterator[Tuple[str, dict]]:
         import json
@@ -155,8 +169,8 @@ class BaseActionDataset(BaseDataset):
             labels.append(label)
         return labels if self.multi_class else labels[0]
 
-    def parse_line(self, where: str, fields: List[str], num_classes: Optional[int]) -> dict:
-        """One record from the fields of a text line."""
+    def parse_line(self, where: str, line: str, num_classes: Optional[int]) -> dict:
+        """One record from a line of the text annotation."""
         raise NotImplementedError
 
     def parse_json(self, where: str, item: dict, num_classes: Optional[int]) -> dict:

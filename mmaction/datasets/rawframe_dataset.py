@@ -1,5 +1,5 @@
 """Datasets of videos extracted to frame images."""
-from typing import List, Optional
+from typing import Optional
 
 from mmaction.registry import DATASETS
 from .base import AnnotationError, BaseActionDataset
@@ -36,12 +36,13 @@ class RawframeDataset(BaseActionDataset):
             raise AnnotationError(f'{where}: {name} {value} is negative')
         return value
 
-    def parse_line(self, where: str, fields: List[str], num_classes: Optional[int]) -> dict:
+    def parse_line(self, where: str, line: str, num_classes: Optional[int]) -> dict:
         head = 3 if self.with_offset else 2
+        fields = self.split_fields(where, line, head - 1)
         if len(fields) < head + 1:
             layout = 'frame_dir OFFSET TOTAL_FRAMES LABEL' if self.with_offset else \
                 'frame_dir TOTAL_FRAMES LABEL'
-            raise AnnotationError(f'{where}: expected "{layout}", got {" ".join(fields)!r}')
+            raise AnnotationError(f'{where}: expected "{layout}", got {line!r}')
         record = dict(frame_dir=self._join(fields[0]))
         if self.with_offset:
             record['offset'] = self._count(where, 'offset', fields[1])

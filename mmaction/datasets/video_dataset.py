@@ -1,5 +1,5 @@
 """Datasets of video files."""
-from typing import List, Optional
+from typing import Optional
 
 from mmaction.registry import DATASETS
 from .base import AnnotationError, BaseActionDataset
@@ -21,10 +21,10 @@ class VideoDataset(BaseActionDataset):
     def __init__(self, ann_file: str, pipeline, start_index: int = 0, **kwargs):
         super().__init__(ann_file, pipeline, start_index=start_index, **kwargs)
 
-    def parse_line(self, where: str, fields: List[str], num_classes: Optional[int]) -> dict:
+    def parse_line(self, where: str, line: str, num_classes: Optional[int]) -> dict:
+        fields = self.split_fields(where, line, 0)
         if len(fields) < 2:
-            raise AnnotationError(f'{where}: expected "path/to/video.mp4 LABEL", got '
-                                  f'{" ".join(fields)!r}')
+            raise AnnotationError(f'{where}: expected "path/to/video.mp4 LABEL", got {line!r}')
         return dict(filename=self._join(fields[0]),
                     label=self._label(where, fields[1:], num_classes))
 

@@ -173,8 +173,9 @@ class DecordDecode(BaseTransform):
 
     Args:
         mode: ``'accurate'`` (exact frames: one ``get_batch`` over the sorted distinct
-            indices) or ``'efficient'`` (each index reads the keyframe at or before it; faster
-            on long GOPs, not exact).
+            indices) or ``'efficient'`` (mmaction2's: each index reads the frame decord's
+            keyframe seek lands on, which can be a GOP away from it, on either side; not
+            exact, avoid for training).
     """
 
     def __init__(self, mode: str = 'accurate'):

@@ -129,6 +129,60 @@ def warp_frames(clip: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return out
 
 
+# PIL's operations on whole clips; statistics are taken over every frame of the clip.
+def autocontrast(clip: np.ndarray) -> np.ndarray:
+    return apply_lut(clip, autocontrast_lut(_histograms(clip)))
+
+
+def equalize(clip: np.ndarray) -> np.ndarray:
+    return apply_lut(clip, equalize_lut(_histograms(clip)))
+
+
+def invert(clip: np.ndarray) -> np.ndarray:
+    return apply_lut(clip, 255 - np.arange(256))
+
+
+def posterize(clip: np.ndarray, bits: int) -> np.ndarray:
+    """Keep the ``bits`` high bits of every value."""
+    return apply_lut(clip, np.arange(256) & (0xFF << (8 - bits)) & 0xFF)
+
+
+def solarize(clip: np.ndarray, threshold: int) -> np.ndarray:
+    """Invert the values at or above ``threshold``."""
+    levels = np.arange(256)
+    return apply_lut(clip, np.where(levels < threshold, levels, 255 - levels))
+
+
+def color(clip: np.ndarray, factor: float) -> np.ndarray:
+    """``ImageEnhance.Color``: 0 gives grey, 1 the clip."""
+    return blend(pil_gray(clip)[..., None].astype(np.float32), clip, factor)
+
+
+def contrast(clip: np.ndarray, factor: float) -> np.ndarray:
+    """``ImageEnhance.Contrast``: 0 gives the clip's mean grey, 1 the clip."""
+    return blend(np.float32(int(pil_gray(clip).mean() + 0.5)), clip, factor)
+
+
+def brightness(clip: np.ndarray, factor: float) -> np.ndarray:
+    """``ImageEnhance.Brightness``: 0 gives black, 1 the clip."""
+    return blend(np.float32(0), clip, factor)
+
+
+def sharpness(clip: np.ndarray, factor: float) -> np.ndarray:
+    """``ImageEnhance.Sharpness``: 0 gives PIL's SMOOTH filter, 1 the clip."""
+    return blend(filter_frames(clip, _SMOOTH).astype(np.float32), clip, factor)
+
+
+def blur(clip: np.ndarray) -> np.ndarray:
+    """``ImageFilter.BLUR``."""
+    return filter_frames(clip, _BLUR)
+
+
+def smooth(clip: np.ndarray) -> np.ndarray:
+    """``ImageFilter.SMOOTH``."""
+    return filter_frames(clip, _SMOOTH)
+
+
 def _random_sign() -> float:
     return 1.0 if np.random.rand() < 0.5 else -1.0
 
@@ -211,30 +265,18 @@ class RandAugment(BaseTransform):
         """One operation at magnitude ``m`` on a (N, H, W, 3) uint8 clip."""
         if op == 'Identity':
             return clip
-        if op == 'Autocontrast':
-            return apply_lut(clip, autocontrast_lut(_histograms(clip)))
-        if op == 'Equalize':
-            return apply_lut(clip, equalize_lut(_histograms(clip)))
-        if op == 'Invert':
-            return apply_lut(clip, 255 - np.arange(256))
+        simple = dict(Autocontrast=autocontrast, Equalize=equalize, Invert=invert, Blur=blur,
+                      Smooth=smooth)
+        if op in simple:
+            return simple[op](clip)
         if op == 'Posterize':
-            bits = 8 - min(max(int(m * 6 / M_MAX), 0), 6)
-            return apply_lut(clip, np.arange(256) & (0xFF << (8 - bits)) & 0xFF)
+            return posterize(clip, 8 - min(max(int(m * 6 / M_MAX), 0), 6))
         if op == 'Solarize':
-            threshold = min(max(256 - int(m * 256 / M_MAX), 0), 256)
-            levels = np.arange(256)
-            return apply_lut(clip, np.where(levels < threshold, levels, 255 - levels))
-        if op == 'Color':
-            return blend(pil_gray(clip)[..., None].astype(np.float32), clip,
-                         self._enhance_factor(m))
-        if op == 'Contrast':
-            mean = int(pil_gray(clip).mean() + 0.5)
-            return blend(np.float32(mean), clip, self._enhance_factor(m))
-        if op == 'Brightness':
-            return blend(np.float32(0), clip, self._enhance_factor(m))
-        if op == 'Sharpness':
-            return blend(filter_frames(clip, _SMOOTH).astype(np.float32), clip,
-                         self._enhance_factor(m))
+            return solarize(clip, min(max(256 - int(m * 256 / M_MAX), 0), 256))
+        enhance = dict(Color=color, Contrast=contrast, Brightness=brightness,
+                       Sharpness=sharpness)
+        if op in enhance:
+            return enhance[op](clip, self._enhance_factor(m))
         if op in ('Rotate', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY'):
             return self._affine(clip, op, m)
         if op == 'Cutout':
@@ -247,10 +289,6 @@ class RandAugment(BaseTransform):
             out = np.array(clip)
             out[:, max(y1, 0):max(y1 + side, 0), max(x1, 0):max(x1 + side, 0)] = FILL
             return out
-        if op == 'Blur':
-            return filter_frames(clip, _BLUR)
-        if op == 'Smooth':
-            return filter_frames(clip, _SMOOTH)
         raise ValueError(f'unknown RandAugment operation {op!r}; known: {OPS}')
 
     def transform(self, results: dict) -> dict:

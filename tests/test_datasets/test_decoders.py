@@ -90,6 +90,15 @@ def test_pyav_decodes_less_than_the_whole_video(videos, monkeypatch):
     assert len(sent) >= NUM_FRAMES and len(output) < 0.75 * NUM_FRAMES
 
 
+@pytest.mark.parametrize('kind', ['h264', 'vp9'])
+def test_pyav_counts_frames_when_timestamps_are_unusable(videos, kind):
+    results = PyAVInit()(dict(filename=videos[kind]))
+    results['video_reader'].exact = False  # as for a stream without (distinct) pts
+    results['frame_inds'] = np.asarray(INDICES)
+    imgs = PyAVDecode()(results)['imgs']
+    assert [frame_index(f) for f in imgs] == INDICES
+
+
 @pytest.mark.parametrize('backend', sorted(BACKENDS))
 @pytest.mark.parametrize('kind', ['missing', 'empty', 'garbage', 'audio_only', 'truncated'])
 def test_unreadable_files_raise_video_decode_error(videos, backend, kind):

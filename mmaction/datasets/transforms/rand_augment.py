@@ -101,8 +101,12 @@ def pil_gray(clip: np.ndarray) -> np.ndarray:
 
 def blend(degenerate, clip: np.ndarray, factor: float) -> np.ndarray:
     """PIL's ``Image.blend(degenerate, clip, factor)``: extrapolates, clips, truncates."""
-    out = degenerate + factor * (clip.astype(np.float32) - degenerate)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    out = clip.astype(np.float32)  # in place from here: one float buffer per call
+    out -= degenerate
+    out *= np.float32(factor)
+    out += degenerate
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def filter_frames(clip: np.ndarray, kernel: np.ndarray) -> np.ndarray:

@@ -176,3 +176,20 @@ def test_sthv2_generator_script_writes_the_config_lists(tmp_path):
     assert sorted(train.splitlines()) == sorted(f'{i}.webm {i % 2}' for i in range(6))
     assert open(tmp_path / 'data' / 'sthv2' / 'sthv2_val_list_videos.txt').read() == \
         '9.webm 1\n'
+
+
+def test_bench_processing_rewrites_only_its_own_section(tmp_path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'bench_processing', osp.join(REPO, 'tools', 'analysis', 'bench_processing.py'))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    doc = write(tmp_path / 'benchmarks.md',
+                '# Benchmarks\n\n## Training\n\nkeep me\n\n## Data pipeline\n\nold numbers\n\n'
+                '## Inference\n\nkeep me too\n')
+    bench.update_doc(doc, '## Data pipeline\n\nnew numbers\n')
+    assert open(doc).read() == ('# Benchmarks\n\n## Training\n\nkeep me\n\n## Data pipeline\n\n'
+                                'new numbers\n\n## Inference\n\nkeep me too\n')
+    fresh = str(tmp_path / 'new.md')
+    bench.update_doc(fresh, '## Data pipeline\n\nx\n')
+    assert open(fresh).read() == '# Benchmarks\n\n## Data pipeline\n\nx\n'

@@ -141,3 +141,17 @@ def test_raw_frames(frame_folder):
     with pytest.raises(VideoDecodeError, match='img_00041.png'):
         RawFrameDecode()(dict(frame_dir=frame_folder, filename_tmpl='img_{:05}.png',
                               frame_inds=np.array([41])))
+
+
+@pytest.mark.parametrize('backend', ALL_BACKENDS)
+def test_decoders_pickle_after_use(videos, backend):
+    """Spawned data-loader workers receive the pipeline pickled."""
+    import pickle
+    init, dec = (cls() for cls in BACKENDS[backend])
+    results = init(dict(filename=videos['vp9']))
+    results['frame_inds'] = np.array([3])
+    dec(results)
+    init2, dec2 = pickle.loads(pickle.dumps((init, dec)))
+    results = init2(dict(filename=videos['vp9']))
+    results['frame_inds'] = np.array([3])
+    assert frame_index(dec2(results)['imgs'][0]) == 3

@@ -139,12 +139,11 @@ class DecordInit(BaseTransform):
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs):
         try:
-            import decord
+            import decord  # noqa: F401
         except ImportError as err:
             raise ImportError('DecordInit needs decord (`pip install decord`; there are no '
                               'wheels for some platforms). PyAVInit/PyAVDecode read the same '
                               'files.') from err
-        self._decord = decord
         self.io_backend = io_backend
         self.num_threads = num_threads
         self._source = _FileSource(io_backend, **kwargs)
@@ -152,8 +151,9 @@ class DecordInit(BaseTransform):
     def transform(self, results: dict) -> dict:
         filename = results['filename']
         source = self._source.open(filename)
+        import decord
         try:
-            reader = self._decord.VideoReader(source, num_threads=self.num_threads)
+            reader = decord.VideoReader(source, num_threads=self.num_threads)
         except Exception as err:  # decord raises DECORDError/RuntimeError with ffmpeg text
             raise VideoDecodeError(filename, f'decord cannot open it ({_short(err)})') from err
         total = len(reader)
@@ -245,16 +245,15 @@ class PyAVInit(BaseTransform):
     """
 
     def __init__(self, io_backend: str = 'disk', **kwargs):
-        import av
-        self._av = av
         self.io_backend = io_backend
         self._source = _FileSource(io_backend, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
         source = self._source.open(filename)
+        import av
         try:
-            container = self._av.open(source)
+            container = av.open(source)
         except Exception as err:  # av.error.* (InvalidDataError ...) and OSError
             raise VideoDecodeError(filename, f'PyAV cannot open it ({_short(err)})') from err
         if not container.streams.video:

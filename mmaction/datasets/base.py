@@ -219,10 +219,18 @@ class BaseActionDataset(BaseDataset):
                             "AIM's Collect(keys=['imgs', 'label']) + ToTensor")
         return packed
 
+    #: per process, unreadable files warned about one by one before going quiet
+    MAX_WARNINGS = 20
+
     def _warn_once(self, err: VideoDecodeError, action: str) -> None:
-        if err.filename in self._warned:
+        if err.filename in self._warned or len(self._warned) > self.MAX_WARNINGS:
             return
         self._warned.add(err.filename)
+        if len(self._warned) > self.MAX_WARNINGS:
+            print_log(f'More than {self.MAX_WARNINGS} unreadable videos in this process; the '
+                      'next ones are not logged one by one (BadVideoHook still counts them).',
+                      logger='current', level=logging.WARNING)
+            return
         print_log(f'Unreadable video {err.filename}: {err.reason}. {action}',
                   logger='current', level=logging.WARNING)
 

@@ -179,6 +179,21 @@ def test_substitute_records_what_it_replaces(video_dir):
     assert 'substitutions' not in dataset[0]['data_samples']
 
 
+def test_warnings_name_each_bad_file_once_then_go_quiet(videos, tmp_path, monkeypatch):
+    import mmaction.datasets.base as base
+    logged = []
+    monkeypatch.setattr(base, 'print_log', lambda msg, **kw: logged.append(msg))
+    lines = ''.join(f'missing{i}.mp4 0\n' for i in range(30)) + f"{videos['vp9']} 1\n"
+    dataset = VideoDataset(write(tmp_path / 'a.txt', lines), PIPELINE)
+    np.random.seed(0)
+    for _ in range(2):
+        for i in range(30):
+            assert dataset[i]['data_samples'].gt_label.tolist() == [1]
+    named = [m for m in logged if m.startswith('Unreadable video')]
+    assert len(named) == len(set(named)) == base.BaseActionDataset.MAX_WARNINGS
+    assert sum('not logged one by one' in m for m in logged) == 1
+
+
 def test_dataset_pickles_for_spawned_workers(video_dir):
     import pickle
     root, ann, _ = video_dir

@@ -193,3 +193,20 @@ def test_bench_processing_rewrites_only_its_own_section(tmp_path):
     fresh = str(tmp_path / 'new.md')
     bench.update_doc(fresh, '## Data pipeline\n\nx\n')
     assert open(fresh).read() == '# Benchmarks\n\n## Data pipeline\n\nx\n'
+
+
+def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path, monkeypatch):
+    from mmaction.utils import write_text_atomic
+    path = str(tmp_path / 'sub' / 'list.txt')
+    write_text_atomic(path, 'old\n')
+    write_text_atomic(path, 'new\n')
+    assert open(path).read() == 'new\n' and os.listdir(tmp_path / 'sub') == ['list.txt']
+
+    def crash(src, dst):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'replace', crash)
+    try:
+        write_text_atomic(path, 'half')
+    except OSError:
+        pass
+    assert open(path).read() == 'new\n' and os.listdir(tmp_path / 'sub') == ['list.txt']

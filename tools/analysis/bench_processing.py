@@ -203,10 +203,8 @@ def update_doc(path, section):
         end = text.find('\n## ', start + 1)
         rest = text[end + 1:] if end >= 0 else ''
         text = text[:start] + section.rstrip('\n') + '\n' + ('\n' + rest if rest else '')
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from mmaction.utils import write_text_atomic
+    write_text_atomic(path, text)
 
 
 def main(argv=None):

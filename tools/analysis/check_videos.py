@@ -89,13 +89,6 @@ def check_frames(task: Tuple[dict, str, bool, int]) -> Optional[str]:
     return None
 
 
-def _write_atomic(path: str, text: str) -> None:
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('ann_file')
@@ -118,6 +111,7 @@ def main(argv=None) -> int:
     from mmengine.utils import track_parallel_progress, track_progress
 
     from mmaction.datasets import RawframeDataset, VideoDataset
+    from mmaction.utils import write_text_atomic
 
     # the dataset classes parse the list exactly as training will (errors name file:line)
     if args.type == 'videos':
@@ -144,16 +138,16 @@ def main(argv=None) -> int:
     root, ext = osp.splitext(args.ann_file)
     out_bad = args.out_bad or f'{args.ann_file}.bad.txt'
     out_clean = args.out_clean or f'{root}_clean{ext}'
-    _write_atomic(out_bad, ''.join(f'{path}\t{reason}\n' for path, reason in bad))
+    write_text_atomic(out_bad, ''.join(f'{path}\t{reason}\n' for path, reason in bad))
     keep = [reason is None for reason in reasons]
     if ext == '.json':
         with open(args.ann_file) as f:
             items = json.load(f)
-        _write_atomic(out_clean, json.dumps([it for it, k in zip(items, keep) if k], indent=1))
+        write_text_atomic(out_clean, json.dumps([it for it, k in zip(items, keep) if k], indent=1))
     else:
         with open(args.ann_file) as f:
             lines = [line for line in f if line.strip()]  # the entries the dataset parsed
-        _write_atomic(out_clean, ''.join(line if line.endswith('\n') else line + '\n'
+        write_text_atomic(out_clean, ''.join(line if line.endswith('\n') else line + '\n'
                                          for line, k in zip(lines, keep) if k))
     print(f'\n{len(records)} checked, {len(bad)} unreadable -> {out_bad}; '
           f'{len(records) - len(bad)} kept -> {out_clean}')

@@ -1,5 +1,4 @@
 """AccMetric against accuracies worked out by hand."""
-import numpy as np
 import pytest
 import torch
 from mmengine.logging import MMLogger

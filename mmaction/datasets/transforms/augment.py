@@ -10,7 +10,7 @@ write each frame once into a fresh array; the one copy that makes the clip conti
 in :class:`FormatShape`.
 """
 import math
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np

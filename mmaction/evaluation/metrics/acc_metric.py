@@ -1,5 +1,5 @@
 """Top-k and mean class accuracy over the videos that could be decoded."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch

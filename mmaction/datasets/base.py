@@ -90,7 +90,7 @@ class BaseActionDataset(BaseDataset):
         self.modality = modality
         self.label_file = label_file
         self.max_bad_fraction = max_bad_fraction
-        self._warned: set = set()
+        self.warned_files: set = set()  # per process; see BadVideoHook
         if not isinstance(data_prefix, dict):
             data_prefix = {self.PREFIX_KEY: data_prefix or ''}
         elif len(data_prefix) != 1:
@@ -223,10 +223,10 @@ class BaseActionDataset(BaseDataset):
     MAX_WARNINGS = 20
 
     def _warn_once(self, err: VideoDecodeError, action: str) -> None:
-        if err.filename in self._warned or len(self._warned) > self.MAX_WARNINGS:
+        if err.filename in self.warned_files or len(self.warned_files) > self.MAX_WARNINGS:
             return
-        self._warned.add(err.filename)
-        if len(self._warned) > self.MAX_WARNINGS:
+        self.warned_files.add(err.filename)
+        if len(self.warned_files) > self.MAX_WARNINGS:
             print_log(f'More than {self.MAX_WARNINGS} unreadable videos in this process; the '
                       'next ones are not logged one by one (BadVideoHook still counts them).',
                       logger='current', level=logging.WARNING)

@@ -123,22 +123,25 @@ class ToyRecognizer(BaseModel):
         return logits
 
 
-def make_runner(tmp_path, video_dir, max_bad_fraction, num_workers=2):
+def make_runner(tmp_path, video_dir, max_bad_fraction, num_workers=2, by_epoch=True):
     from mmengine.runner import Runner
     root, ann, _ = video_dir
+    loop = dict(by_epoch=True, max_epochs=2) if by_epoch else dict(by_epoch=False, max_iters=10)
     return Runner(
         model=ToyRecognizer(),
         work_dir=str(tmp_path / 'work'),
         train_dataloader=dict(
             dataset=dict(type='VideoDataset', ann_file=ann, data_prefix=root,
                          pipeline=PIPELINE, max_bad_fraction=max_bad_fraction),
-            sampler=dict(type='DefaultSampler', shuffle=True), batch_size=3,
-            num_workers=num_workers, collate_fn=dict(type='pseudo_collate')),
-        train_cfg=dict(by_epoch=True, max_epochs=2),
+            sampler=dict(type='DefaultSampler' if by_epoch else 'InfiniteSampler',
+                         shuffle=True),
+            batch_size=3, num_workers=num_workers, collate_fn=dict(type='pseudo_collate')),
+        train_cfg=loop,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         custom_hooks=[dict(type='BadVideoHook')],
         default_hooks=dict(checkpoint=None),
         default_scope='mmaction',
+        experiment_name=tmp_path.name,  # runners made within a second share no logger
         randomness=dict(seed=0),
         log_level='WARNING')
 
@@ -149,14 +152,29 @@ def test_training_goes_through_bad_videos_and_counts_them(tmp_path, video_dir):
     runner.train()
     root, _, names = video_dir
     bad_paths = {osp.join(root, f'{kind}.mp4') for kind in BAD}
-    # the last epoch visited each of the 3 bad entries once; the records came out of 2 worker
+    # each epoch visited each of the 3 bad entries once; the records came out of 2 worker
     # processes with the batches; only the bad files ever failed
-    assert hook.substituted == 3
-    assert {r['filename'] for r in hook.bad_files} == bad_paths
-    assert all(r['error'] for r in hook.bad_files)
+    assert [h['substituted'] for h in hook.history] == [3, 3]
+    assert all(set(h['files']) == bad_paths for h in hook.history)
     log = open(runner.logger.log_file).read()
-    assert 'Epoch 2: 3 training samples stood in for unreadable videos' in log
+    # one warning per bad file: the workers of epoch 2 were told about epoch 1's files
+    for path in bad_paths:
+        assert log.count(f'Unreadable video {path}') == 1
+    # 12 samples in batches of 3: an epoch is 4 iterations
+    assert 'Epoch 1 (up to iteration 4): 3 training samples stood in' in log
+    assert 'Epoch 2 (up to iteration 8): 3 training samples stood in' in log
     assert 'missing.mp4: file not found' in log
+
+
+def test_iteration_based_training_counts_per_epoch_worth(tmp_path, video_dir):
+    # 10 iterations of 3 samples over 12: two full passes (3 substitutions each, at the
+    # ceiling of 3) and a partial one; counted as one total, 6+ would have stopped the run
+    runner = make_runner(tmp_path, video_dir, max_bad_fraction=0.3, num_workers=0,
+                         by_epoch=False)
+    runner.train()
+    log = open(runner.logger.log_file).read()
+    assert '(up to iteration 4): 3 training samples stood in' in log
+    assert '(up to iteration 8): 3 training samples stood in' in log
 
 
 def test_ceiling_stops_the_run_and_names_the_files(tmp_path, video_dir):

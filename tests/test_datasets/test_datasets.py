@@ -237,3 +237,31 @@ def test_test_mode_marks_failures_and_keeps_shapes(video_dir):
     assert 'decode_failed' not in good['data_samples']
     # test mode samples are deterministic (the sampler follows the dataset's test_mode)
     assert torch.equal(dataset[1]['inputs'], dataset[1]['inputs'])
+
+
+# ------------------------------------------------------------------------- AIM's configs
+CONFIGS = ['vitclip_base_k400', 'vitclip_base_sthv2', 'vitclip_base_diving48']
+# views x frames of each split, from the pipelines: ThreeCrop makes 3 views of K400/SSv2 tests
+EXPECTED = {
+    'vitclip_base_k400': dict(train=(1, 8), val=(1, 8), test=(3, 8)),
+    'vitclip_base_sthv2': dict(train=(1, 8), val=(1, 8), test=(3, 8)),
+    'vitclip_base_diving48': dict(train=(1, 32), val=(1, 32), test=(1, 32)),
+}
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_aim_config_pipelines_run_unchanged(name, videos, tmp_path):
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, 'configs', 'recognition', 'vit', f'{name}.py'))
+    ann = write(tmp_path / 'list.txt', f"{osp.basename(videos['h264'])} 1\n")
+    for split, (views, frames) in EXPECTED[name].items():
+        data = dict(cfg.data[split])
+        data.update(ann_file=ann, data_prefix=osp.dirname(videos['h264']))
+        dataset = VideoDataset(**{k: v for k, v in data.items() if k != 'type'})
+        np.random.seed(0)
+        sample = dataset[0]
+        assert sample['inputs'].dtype == torch.uint8
+        assert tuple(sample['inputs'].shape) == (views, 3, frames, 224, 224), (name, split)
+        assert 'substitutions' not in sample['data_samples']
+        assert sample['data_samples'].gt_label.tolist() == [1]

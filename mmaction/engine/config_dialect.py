@@ -51,7 +51,7 @@ TOP1_KEY = 'top1_acc'
 #: 0.x values of ``evaluation.save_best`` -> AccMetric result keys
 SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
                   'mean_acc': 'mean_class_accuracy'}
-ENGINE_HOOKS = ('EpochSeedHook', 'EpochAccumulationHook', 'NonFiniteLossHook',
+ENGINE_HOOKS = ('EpochSeedHook', 'EpochAccumulationHook', 'NonFiniteLossHook', 'BadVideoHook',
                 'TestProgressBarHook')
 OPTIMIZER_HOOKS = ('OptimizerHook', 'DistOptimizerHook', 'Fp16OptimizerHook',
                    'GradientCumulativeOptimizerHook', 'GradientCumulativeFp16OptimizerHook')
@@ -372,8 +372,9 @@ def data_preprocessor_from_pipelines(model: dict, tree: dict) -> dict:
 
 def finalize_config(cfg: Config) -> Config:
     """Engine additions for both dialects: default scope, data preprocessor from the
-    pipelines' ``Normalize``, and our hooks (per-epoch seeding, non-finite loss stop, test
-    progress bar) unless the config lists them already."""
+    pipelines' ``Normalize``, and our hooks (per-epoch seeding, accumulation windows per
+    epoch, non-finite loss stop, unreadable-video accounting, test progress bar) unless the
+    config lists them already."""
     cfg.setdefault('default_scope', 'mmaction')
     tree = cfg.to_dict()
     cfg.model.data_preprocessor = data_preprocessor_from_pipelines(tree['model'], tree)

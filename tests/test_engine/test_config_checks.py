@@ -129,3 +129,21 @@ def test_pipelines_that_normalise_differently_are_refused():
     cfg.data.test.pipeline[6].mean = [0.0, 0.0, 0.0]
     with pytest.raises(ConfigError, match='normalise differently'):
         translate_config(cfg)
+
+
+def test_mmengine_dialect_config_passes_through():
+    original = dict(
+        model=dict(type='Recognizer3D', backbone=dict(type='ViT_CLIP'),
+                   cls_head=dict(type='I3DHead', num_classes=4, in_channels=768)),
+        train_dataloader=dict(batch_size=4, num_workers=2, sampler=dict(type='DefaultSampler'),
+                              dataset=dict(type='VideoDataset', ann_file='a.txt', pipeline=[])),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        param_scheduler=[dict(type='MultiStepLR', milestones=[1])],
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        custom_hooks=[dict(type='EpochSeedHook')])
+    out = translate_config(Config(original)).to_dict()
+    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert out[key] == original[key]
+    assert out['default_scope'] == 'mmaction'
+    hooks = [h['type'] for h in out['custom_hooks']]
+    assert hooks.count('EpochSeedHook') == 1 and 'NonFiniteLossHook' in hooks

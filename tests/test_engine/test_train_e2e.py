@@ -9,6 +9,7 @@ import os.path as osp
 import pickle
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -159,8 +160,15 @@ def _test_metrics(output):
     return dict(re.findall(r'(top1_acc|top5_acc|mean_class_accuracy): ([0-9.]+)', line))
 
 
-def _dist(tool, *args, port):
-    proc = subprocess.run(['bash', tool, *args], cwd=ROOT, env=dict(_env(), PORT=str(port)),
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _dist(tool, *args):
+    env = dict(_env(), PORT=str(_free_port()))
+    proc = subprocess.run(['bash', tool, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
@@ -170,7 +178,7 @@ def _dist(tool, *args, port):
 def test_dist_train_and_dist_test_equal_single_process(setup):
     work = setup['root'] / 'work_dirs' / 'dist'
     log = _dist('tools/dist_train.sh', setup['config'], '2', '--validate', '--test-last',
-                '--test-best', '--seed', '0', '--work-dir', str(work), port=29611)
+                '--test-best', '--seed', '0', '--work-dir', str(work))
     names = sorted(os.listdir(work))
     assert {'epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth', 'last_checkpoint'} <= set(names)
     assert any(n.startswith('best_top1_acc_epoch_') for n in names)
@@ -189,7 +197,7 @@ def test_dist_train_and_dist_test_equal_single_process(setup):
     dist_out = str(setup['root'] / 'dist.pkl')
     dist_log = _dist('tools/dist_test.sh', setup['config'], ckpt, '2', '--eval',
                      'top_k_accuracy', 'mean_class_accuracy', '--out', dist_out, '--work-dir',
-                     str(work / 'test2'), port=29612)
+                     str(work / 'test2'))
     single_out = str(setup['root'] / 'single.pkl')
     single_log = _run([sys.executable, 'tools/test.py', setup['config'], ckpt, '--eval',
                        'top_k_accuracy', 'mean_class_accuracy', '--out', single_out,

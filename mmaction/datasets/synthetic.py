@@ -62,8 +62,12 @@ def _random_colour(rng: np.random.Generator, avoid: np.ndarray) -> Tuple[int, in
 
 
 def sample_clip_spec(rng: np.random.Generator, label: int, size: int = 64,
-                     num_frames: int = 16) -> ClipSpec:
-    """Draw every nuisance factor at random, independently of ``label``."""
+                     num_frames: int = 16, radius: Tuple[float, float] = (0.09, 0.15),
+                     speed: Tuple[float, float] = (0.025, 0.045)) -> ClipSpec:
+    """Draw every nuisance factor at random, independently of ``label``.
+
+    ``radius`` and ``speed`` (per frame) are ranges as fractions of the frame side.
+    """
     if not 0 <= label < len(CLASSES):
         raise ValueError(f'label must be in [0, {len(CLASSES)}), got {label}')
     sign_x = 1.0 if label in (0, 1) else -1.0  # right or left
@@ -73,14 +77,14 @@ def sample_clip_spec(rng: np.random.Generator, label: int, size: int = 64,
                   float(rng.uniform(0, np.pi)))
     objects = []
     for axis, sign in ((0, sign_x), (1, sign_y)):
-        radius = float(rng.uniform(0.09, 0.15) * size)
-        speed = float(rng.uniform(0.025, 0.045) * size)
+        r = float(rng.uniform(*radius) * size)
+        v = float(rng.uniform(*speed) * size)
         start = [float(rng.uniform(0, size)), float(rng.uniform(0, size))]
         velocity = [0.0, 0.0]
-        velocity[axis] = sign * speed
+        velocity[axis] = sign * v
         objects.append(
             ObjectSpec(shape=str(rng.choice(SHAPES)), colour=_random_colour(rng, bg),
-                       radius=radius, start=tuple(start), velocity=tuple(velocity)))
+                       radius=r, start=tuple(start), velocity=tuple(velocity)))
     if rng.random() < 0.5:
         objects.reverse()
     return ClipSpec(label=label, size=size, num_frames=num_frames, background=background,

@@ -114,8 +114,8 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
     :class:`SwinTransformer3D`) from an ImageNet Swin file.
 
     Raises ``ValueError`` when the file is not in :data:`EXPECTED_LAYOUT` or holds another
-    Swin size. Returns the model keys left at their initial values (AIM's adapters and
-    temporal tables, and the model's own derived buffers); they are logged.
+    Swin size. Returns the model's parameters left at their initial values (AIM's adapters
+    and temporal tables); they are logged.
     """
     logger = logger or MMLogger.get_current_instance()
     file_state = read_swin_imagenet(path)
@@ -137,8 +137,8 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
     _check_shapes(state, own, path)
 
     unexpected = sorted(k for k in state if k not in own)
-    missing = sorted(k for k in own if k not in state)
-    foreign = [k for k in missing if not k.endswith(DERIVED) and not any(a in k for a in AIM_ONLY)]
+    missing = sorted(k for k in own if k not in state and not k.endswith(DERIVED))
+    foreign = [k for k in missing if not any(a in k for a in AIM_ONLY)]
     if unexpected or foreign:
         detail = []
         if unexpected:
@@ -155,9 +155,9 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
                      f'{backbone.window_size}')
     logger.info(
         f'Loaded ImageNet Swin weights from {path} ({len(state)} tensors; {"; ".join(notes)}). '
-        f'Dropped from the file: {_group(dropped, ("head.",) + DERIVED)}. '
-        f'Not in the file, left at their initialisation: '
-        f'{_group(missing, AIM_ONLY + DERIVED)}.')
+        f'Dropped from the file: {_group(dropped, ("head",) + DERIVED)} (the model '
+        f'builds its own buffers for its geometry). Not in the file, left at their '
+        f'initialisation: {_group(missing, AIM_ONLY)}.')
     return missing
 
 

@@ -131,7 +131,9 @@ def match_clip_state_dict(model: torch.nn.Module, visual: Dict[str, torch.Tensor
     ignored): AIM's own parameters the file lacks, and file keys the model does not use.
     """
     own = model.state_dict()
-    for key, value in visual.items():
+    # conv1 first: its shape names the architecture, the clearest message for a wrong file
+    for key in sorted(visual, key=lambda k: k != 'conv1.weight'):
+        value = visual[key]
         if key in own and own[key].shape != value.shape:
             hint = ''
             if key == 'conv1.weight':

@@ -1,0 +1,27 @@
+"""Parameter and multiply-accumulate counts, with torch's own flop counter."""
+from typing import Dict, Tuple
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def count_parameters(model: nn.Module) -> Tuple[int, int]:
+    """(total, trainable) parameter counts."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def count_macs(fn, *args, **kwargs) -> Tuple[int, Dict[str, int]]:
+    """Multiply-accumulates of ``fn(*args, **kwargs)``, in total and per aten op.
+
+    torch's counter reports FLOPs of matrix products and convolutions (2 per
+    multiply-accumulate) and skips element-wise ops (norms, activations, softmax, residual
+    adds); we halve it to give multiply-accumulates, the unit of AIM's tables. Works on the
+    ``meta`` device, so full-size models are counted without allocating them.
+    """
+    with FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    per_op = {str(op): n // 2 for op, n in counter.get_flop_counts()['Global'].items()}
+    return counter.get_total_flops() // 2, per_op

@@ -74,8 +74,9 @@ class SwinBlock2D(nn.Module):
     def _mask_at(self, grid: Tuple[int, int]) -> Optional[torch.Tensor]:
         window, shift = effective_window(grid, self.window, self.shift)
         padded = tuple(-(-g // w) * w for g, w in zip(grid, window))
-        mask = window_mask(padded, grid, window, shift)
-        # a copy: loading a checkpoint writes into buffers, and window_mask's are shared
+        # on the default device (models are also built on 'meta'); a copy, because loading
+        # a checkpoint writes into buffers and window_mask's are shared
+        mask = window_mask(padded, grid, window, shift, device=torch.empty(0).device)
         return None if mask is None else mask.clone()
 
     def window_attention(self, x: torch.Tensor) -> torch.Tensor:

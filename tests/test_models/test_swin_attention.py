@@ -8,8 +8,7 @@ import torch
 from mmaction.models.backbones.swin2d_adapter import SpaceTimeWindowAttention
 from mmaction.models.backbones.swin_common import (PatchMerging, WindowAttention,
                                                    relative_position_index,
-                                                   shifted_window_attention, window_partition,
-                                                   window_reverse)
+                                                   shifted_window_attention, window_partition)
 
 
 def explicit_window_attention(attn, x, window, shift):
@@ -102,13 +101,13 @@ def test_relative_position_index_of_a_smaller_window_uses_the_full_table():
     assert torch.equal(sub_hw, relative_position_index((3, 3))[keep][:, keep])
 
 
-def test_window_partition_order_and_round_trip():
+def test_window_partition_order():
     x = torch.arange(4 * 6).view(1, 4, 6, 1).float().repeat(2, 1, 1, 1)
     windows = window_partition(x, (2, 3))  # 2 samples x (2 x 2) windows of 6 tokens
     assert windows.shape == (8, 6, 1)
     assert windows[0, :, 0].tolist() == [0, 1, 2, 6, 7, 8]  # top-left window, row-major
     assert windows[1, :, 0].tolist() == [3, 4, 5, 9, 10, 11]  # its right neighbour
-    assert torch.equal(window_reverse(windows, (2, 3), (4, 6)), x)
+    assert windows[3, :, 0].tolist() == [15, 16, 17, 21, 22, 23]  # bottom right
 
 
 def test_patch_merging_concatenates_in_swin_order():

@@ -45,7 +45,6 @@ class SpaceTimeWindowAttention(WindowAttention):
         super().__init__(dim, window_size, num_heads, **kwargs)
         self.num_t_tokens = num_t_tokens
         self.t_relative = t_relative
-        self._reported_lengths = set()
         if t_relative:
             self.temporal_position_bias_table = nn.Parameter(
                 torch.zeros(2 * num_t_tokens - 1, num_heads))
@@ -70,12 +69,6 @@ class SpaceTimeWindowAttention(WindowAttention):
         if t == self.num_t_tokens:
             coords = self.t_relative_coords
         else:
-            if t not in self._reported_lengths:
-                self._reported_lengths.add(t)
-                MMLogger.get_current_instance().info(
-                    f'SwinTransformer2D_Adapter: clips have {t} temporal tokens, '
-                    f'temporal_position_bias_table was sized for {self.num_t_tokens} '
-                    f'(num_frames // patch_size[0]); interpolating it to {2 * t - 1} offsets.')
             if t == 1:  # the only offset is 0: the table's centre row
                 table = table[self.num_t_tokens - 1:self.num_t_tokens]
             else:
@@ -165,6 +158,7 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
         self.t_relative = t_relative
         self.adapter_scale = adapter_scale
         super().__init__(pretrained=pretrained, patch_size=patch_size, **kwargs)
+        self._reported_lengths = set()
 
     def build_block(self, stage: int, index: int, **kwargs) -> nn.Module:
         return AdaptedSwinBlock2D(
@@ -173,3 +167,14 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
             t_relative=self.t_relative,
             adapter_scale=self.adapter_scale,
             **kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        t, sized_for = out.shape[2], self.num_frames // self.patch_size[0]
+        if t != sized_for and t not in self._reported_lengths:
+            self._reported_lengths.add(t)
+            MMLogger.get_current_instance().info(
+                f'SwinTransformer2D_Adapter: clips of {x.shape[2]} frames give {t} temporal '
+                f'tokens; the temporal position bias tables were sized for {sized_for} '
+                f'(num_frames={self.num_frames}) and are interpolated to {2 * t - 1} offsets.')
+        return out

@@ -228,3 +228,9 @@ def test_frozen_stages_stay_frozen_in_train_mode():
     assert not any(p.requires_grad for p in model.layers[0].parameters())
     assert all(p.requires_grad for p in model.layers[1].parameters())
     assert not model.layers[0].training and model.layers[1].training
+
+
+def test_num_frames_that_do_not_fill_temporal_patches_are_refused():
+    with pytest.raises(ValueError, match=r'num_frames=3 must be a positive multiple of the '
+                       r'temporal patch size patch_size\[0\]=2.*use e.g. 2'):
+        SwinTransformer2D_Adapter(num_frames=3, **TINY)

@@ -152,8 +152,12 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
                  adapter_scale: float = 0.5,
                  **kwargs):
         if num_frames < patch_size[0] or num_frames % patch_size[0]:
-            raise ValueError(f'num_frames {num_frames} must be a positive multiple of the '
-                             f'temporal patch size {patch_size[0]}')
+            raise ValueError(
+                f'model.backbone.num_frames={num_frames} must be a positive multiple of the '
+                f'temporal patch size patch_size[0]={patch_size[0]} (each temporal token '
+                f'embeds {patch_size[0]} frames); use e.g. '
+                f'{max(patch_size[0], num_frames // patch_size[0] * patch_size[0])}, with the '
+                'same clip_len in the pipelines.')
         self.num_frames = num_frames
         self.t_relative = t_relative
         self.adapter_scale = adapter_scale

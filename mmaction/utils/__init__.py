@@ -1,3 +1,4 @@
+from .fileio import write_text_atomic
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules']
+__all__ = ['register_all_modules', 'write_text_atomic']

@@ -4,7 +4,7 @@ import importlib
 
 from mmengine import DefaultScope
 
-PACKAGES = ('mmaction.models', 'mmaction.engine')
+PACKAGES = ('mmaction.models', 'mmaction.datasets', 'mmaction.evaluation', 'mmaction.engine')
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

@@ -1,0 +1,3 @@
+from .bad_video_hook import BadVideoHook
+
+__all__ = ['BadVideoHook']

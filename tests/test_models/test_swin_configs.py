@@ -65,3 +65,46 @@ def test_video_swin_configs_are_fully_fine_tuned(size, params):
     model = build_on_meta(cfg)
     assert model.num_trainable == model.num_params
     assert abs(model.num_params / 1e6 - params) < 0.1
+
+
+# views x frames per split: 4 clips x ThreeCrop for the Kinetics tests, ThreeCrop for SSv2's
+SPLITS = {
+    'swin2d_adapter_patch244_window7_kinetics400_1k': dict(train=(1, 32), val=(1, 32),
+                                                           test=(12, 32)),
+    'swin2d_adapter_patch244_window7_sthv2_1k': dict(train=(1, 32), val=(1, 32), test=(3, 32)),
+    'swin_tiny_patch244_window877_kinetics400_1k': dict(train=(1, 32), val=(1, 32),
+                                                        test=(12, 32)),
+}
+
+
+@pytest.fixture(scope='module')
+def video(tmp_path_factory):
+    import av
+    import numpy as np
+    path = tmp_path_factory.mktemp('swin_video') / 'clip.mp4'
+    rng = np.random.default_rng(0)
+    with av.open(str(path), 'w') as container:
+        stream = container.add_stream('libx264', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, 'yuv420p'
+        for _ in range(72):
+            frame = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize('name', SPLITS)
+def test_swin_config_pipelines_give_the_clips_the_model_takes(name, video, tmp_path):
+    from mmaction.datasets import VideoDataset
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/{name}.py'))
+    ann = tmp_path / 'list.txt'
+    ann.write_text(f'{video.name} 3\n')
+    for split, (views, frames) in SPLITS[name].items():
+        data = dict(cfg.data[split], ann_file=str(ann), data_prefix=str(video.parent))
+        data.pop('type')
+        sample = VideoDataset(**data)[0]
+        assert sample['inputs'].dtype == torch.uint8
+        assert tuple(sample['inputs'].shape) == (views, 3, frames, 224, 224), split
+        assert sample['data_samples'].gt_label.tolist() == [3]

@@ -1,4 +1,22 @@
-"""Training-loop pieces; importing this package registers them."""
-from .hooks import BadVideoHook
+"""Training and testing engine: AIM's config dialect on mmengine's Runner.
 
-__all__ = ['BadVideoHook']
+Importing this package registers the runner, hooks, optimizer glue, learning-rate scheduler,
+``DumpResults`` metric and the data loader ``worker_init_fn`` in the ``mmaction`` registries.
+"""
+from .checkpoint import find_latest_checkpoint, read_checkpoint
+from .config_checks import ConfigError, apply_cfg_options
+from .config_dialect import adapt_to_device, translate_config
+from .dump_results import DumpResults
+from .hooks import *  # noqa: F401,F403
+from .lr_schedule import LrConfigScheduler
+from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor,
+                    resolve_precision)
+from .randomness import seed_worker
+from .runner import ActionRunner
+
+__all__ = [
+    'find_latest_checkpoint', 'read_checkpoint', 'ConfigError', 'apply_cfg_options',
+    'adapt_to_device', 'translate_config', 'DumpResults', 'LrConfigScheduler',
+    'AutocastOptimWrapper', 'TrainableParamsOptimWrapperConstructor', 'resolve_precision',
+    'seed_worker', 'ActionRunner'
+]

@@ -1,0 +1,371 @@
+"""Checks that run before any work starts, so that a wrong key fails in a second, with the fix.
+
+* :func:`check_option_keys`: every ``--cfg-options`` key must exist in the config, or be an
+  argument of the class named by its dict's ``type``, or a key our config dialect reads;
+  otherwise the error names the closest existing key (a typo must not silently train the
+  wrong thing).
+* :func:`expand_aliases`: ``train_pipeline.1.clip_len=3`` also reaches
+  ``data.train.pipeline`` when the config built that from the ``train_pipeline`` variable.
+* :func:`propagate_num_frames`: ``model.backbone.num_frames=N`` given alone means "train and
+  test on N-frame clips": it also sets ``clip_len`` of every frame sampler, and says so.
+* :func:`check_clip_len`: a config whose ``num_frames`` and ``clip_len`` disagree is refused
+  with the exact ``--cfg-options`` that fixes it.
+* :func:`check_num_classes`: the head and the blending agree on the number of classes.
+"""
+import difflib
+import inspect
+import re
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+
+from mmaction.registry import (DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
+                               PARAM_SCHEDULERS, TRANSFORMS)
+
+# Keys our dialect (config_dialect.py) or mmengine's Runner read in dicts without ``type``.
+TOP_LEVEL_KEYS = {
+    # AIM / mmaction2 0.x
+    'model', 'data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs', 'evaluation',
+    'checkpoint_config', 'log_config', 'work_dir', 'load_from', 'resume_from',
+    'find_unused_parameters', 'dist_params', 'log_level', 'workflow', 'fp16', 'gpu_ids', 'seed',
+    'runner', 'train_cfg', 'test_cfg', 'opencv_num_threads', 'mp_start_method',
+    # mmengine
+    'default_scope', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_cfg',
+    'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
+    'custom_hooks', 'env_cfg', 'log_processor', 'visualizer', 'randomness', 'launcher', 'resume',
+    'experiment_name', 'auto_scale_lr', 'model_wrapper_cfg', 'runner_type',
+}
+LOADER_KEYS = {'videos_per_gpu', 'workers_per_gpu', 'drop_last', 'pin_memory',
+               'persistent_workers', 'shuffle', 'prefetch_factor'}
+SECTION_KEYS = {
+    'data': LOADER_KEYS | {'train', 'val', 'test', 'train_dataloader', 'val_dataloader',
+                           'test_dataloader'},
+    'data.train_dataloader': LOADER_KEYS,
+    'data.val_dataloader': LOADER_KEYS,
+    'data.test_dataloader': LOADER_KEYS,
+    'optimizer_config': {'type', 'update_interval', 'cumulative_iters', 'grad_clip', 'coalesce',
+                         'bucket_size_mb', 'use_fp16', 'loss_scale', 'distributed'},
+    'optimizer_config.grad_clip': {'max_norm', 'norm_type'},
+    'optimizer.paramwise_cfg': {'custom_keys', 'bias_lr_mult', 'bias_decay_mult',
+                                'norm_decay_mult', 'dwconv_decay_mult', 'flat_decay_mult',
+                                'dcn_offset_lr_mult', 'bypass_duplicate'},
+    'lr_config': {'policy', 'by_epoch', 'warmup', 'warmup_iters', 'warmup_ratio',
+                  'warmup_by_epoch', 'min_lr', 'min_lr_ratio', 'step', 'gamma', 'power'},
+    'evaluation': {'interval', 'metrics', 'metric_options', 'save_best', 'rule', 'start',
+                   'by_epoch', 'gpu_collect', 'tmpdir', 'topk'},
+    'checkpoint_config': {'interval', 'by_epoch', 'max_keep_ckpts', 'save_optimizer', 'out_dir',
+                          'save_last', 'save_tunable_only', 'create_symlink', 'filename_tmpl'},
+    'log_config': {'interval', 'hooks'},
+    'dist_params': {'backend', 'port', 'timeout', 'init_method'},
+    'fp16': {'loss_scale'},
+    'model.train_cfg': {'blending'},
+    'model.test_cfg': {'average_clips', 'max_testing_views', 'feature_extraction'},
+    'randomness': {'seed', 'deterministic', 'diff_rank_seed'},
+    'env_cfg': {'cudnn_benchmark', 'mp_cfg', 'dist_cfg'},
+}
+# dicts whose keys are free-form names (any new key is legitimate)
+FREE_FORM = ('optimizer.paramwise_cfg.custom_keys', 'optim_wrapper.paramwise_cfg.custom_keys')
+SAMPLER_TYPES = ('SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
+_REGISTRIES = (MODELS, DATASETS, TRANSFORMS, OPTIMIZERS, OPTIM_WRAPPERS, PARAM_SCHEDULERS,
+               HOOKS, METRICS)
+
+
+class ConfigError(ValueError):
+    """A config or command-line option that cannot be right; the message says the fix."""
+
+
+def _logger() -> MMLogger:
+    return MMLogger.get_current_instance()
+
+
+# ---------------------------------------------------------------------------- key listing
+def iter_keys(node: Any, prefix: str = '') -> Iterator[str]:
+    """Every dotted key of a config (list items as indices: ``data.train.pipeline.1.clip_len``)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    else:
+        return
+    for key, value in items:
+        path = f'{prefix}.{key}' if prefix else str(key)
+        yield path
+        yield from iter_keys(value, path)
+
+
+def _init_arguments(cls) -> Tuple[set, bool]:
+    """Named arguments of ``cls.__init__`` along its MRO while ``**kwargs`` is forwarded;
+    second value: whether arbitrary keywords are still accepted at the end."""
+    names, open_ended = set(), False
+    for klass in inspect.getmro(cls) if inspect.isclass(cls) else [cls]:
+        init = klass.__init__ if inspect.isclass(klass) else klass
+        if init is object.__init__:
+            break
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return names, True
+        names |= {p.name for p in params
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != 'self'}
+        open_ended = any(p.kind == p.VAR_KEYWORD for p in params)
+        if not open_ended:
+            break
+    return names, open_ended
+
+
+def _type_arguments(type_name: Any) -> Optional[Tuple[set, bool]]:
+    """Arguments of the registered class ``type_name`` or ``None`` when no registry knows it."""
+    if not isinstance(type_name, str):
+        return _init_arguments(type_name) if callable(type_name) else None
+    for registry in _REGISTRIES:
+        try:
+            cls = registry.get(type_name)
+        except Exception:  # a registry whose lazy imports fail must not hide the others
+            cls = None
+        if cls is not None:
+            return _init_arguments(cls)
+    return None
+
+
+def _schema_path(path: str) -> str:
+    """``data.train_dataloader`` etc. from a concrete path (list indices dropped)."""
+    return '.'.join(p for p in path.split('.') if not p.isdigit())
+
+
+def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
+    """(keys that may be added under ``parent``, whether any key may be added)."""
+    if parent_path == '':
+        return TOP_LEVEL_KEYS, False
+    schema = _schema_path(parent_path)
+    if schema in FREE_FORM:
+        return set(), True
+    if schema.endswith('paramwise_cfg.custom_keys') or re.search(r'custom_keys\.[^.]+$', schema):
+        return {'lr_mult', 'decay_mult'}, False
+    keys = set(SECTION_KEYS.get(schema, set()))
+    if schema in SECTION_KEYS:  # a dialect section: its ``type`` names a 0.x hook, not a class
+        return keys, False
+    if isinstance(parent, dict) and 'type' in parent:
+        found = _type_arguments(parent['type'])
+        if found is None:
+            return keys, True  # unknown class: its build reports wrong arguments
+        names, open_ended = found
+        keys |= names
+        if schema in ('optimizer', 'optim_wrapper.optimizer'):
+            keys.add('paramwise_cfg')
+        return keys, open_ended
+    return keys, schema not in SECTION_KEYS and schema not in ('model', )
+
+
+def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
+    """Refuse ``--cfg-options`` keys that exist nowhere, naming the closest existing key.
+
+    Returns the paths of sections that are ``None`` in the config but known to the dialect
+    (``optimizer_config.grad_clip``) which an option fills in; :func:`apply_cfg_options`
+    turns them into empty dicts before merging, so that
+    ``optimizer_config.grad_clip.max_norm=20`` works.
+    """
+    tree = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    existing = list(iter_keys(tree))
+    source = getattr(cfg, 'filename', None) or 'the config'
+    empty_sections = []
+    for key in options:
+        parts = key.split('.')
+        node, path = tree, ''
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if node is None and _schema_path(path) in SECTION_KEYS:
+                if last and part in SECTION_KEYS[_schema_path(path)]:
+                    empty_sections.append(path)
+                    break
+                node = {}
+            if isinstance(node, (list, tuple)):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(
+                        f'--cfg-options {key}: {path or "<top level>"} in {source} is a list '
+                        f'of {len(node)} items; use an index 0..{len(node) - 1} after it.')
+                node, path = node[int(part)], f'{path}.{part}' if path else part
+                continue
+            if isinstance(node, dict) and part in node:
+                node, path = node[part], f'{path}.{part}' if path else part
+                continue
+            if isinstance(node, dict) and last:
+                allowed, anything = allowed_new_keys(node, path)
+                if anything or part in allowed:
+                    break
+                candidates = existing + [f'{path}.{k}' if path else k for k in allowed]
+            elif isinstance(node, dict):
+                candidates = existing
+            else:
+                raise ConfigError(
+                    f'--cfg-options {key}: {path} in {source} is {node!r}, not a dict; it has '
+                    f'no key {part!r}.')
+            full = '.'.join(parts[:depth + 1])
+            close = difflib.get_close_matches(full, candidates, n=1, cutoff=0.0)
+            hint = f" Did you mean '{close[0]}{key[len(full):]}'?" if close else ''
+            raise ConfigError(
+                f'--cfg-options {key}: {source} has no key {full!r} and '
+                f'{path or "the top level"} does not accept {part!r}.{hint} A key that exists '
+                'nowhere would be silently ignored and train something else than intended.')
+    return empty_sections
+
+
+# ---------------------------------------------------------------------------- pipelines
+def _get(tree: Any, path: str) -> Any:
+    node = tree
+    for part in path.split('.'):
+        node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
+    return node
+
+
+def pipelines_in_use(tree: dict) -> List[Tuple[str, list]]:
+    """``(path, pipeline)`` of every pipeline the datasets will run (0.x ``data.*`` and
+    mmengine ``*_dataloader.dataset``, wrappers included); top-level variables excluded."""
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                sub = f'{path}.{key}'
+                if key == 'pipeline' and isinstance(value, (list, tuple)):
+                    found.append((sub, value))
+                else:
+                    walk(value, sub)
+        elif isinstance(node, (list, tuple)):
+            for i, value in enumerate(node):
+                walk(value, f'{path}.{i}')
+
+    for root in ('data', 'train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if isinstance(tree.get(root), dict):
+            walk(tree[root], root)
+    return found
+
+
+def frame_samplers(tree: dict, include_variables: bool = False) -> List[Tuple[str, dict]]:
+    """``(path, transform)`` of every frame sampler with a ``clip_len``."""
+    pipelines = pipelines_in_use(tree)
+    if include_variables:
+        pipelines += [(k, v) for k, v in tree.items()
+                      if k.endswith('pipeline') and isinstance(v, (list, tuple))]
+    out = []
+    for path, pipeline in pipelines:
+        for i, step in enumerate(pipeline):
+            if isinstance(step, dict) and str(step.get('type', '')).split('.')[-1] in \
+                    SAMPLER_TYPES and 'clip_len' in step:
+                out.append((f'{path}.{i}', step))
+    return out
+
+
+def expand_aliases(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
+    """Apply options on a top-level variable (``train_pipeline.1.clip_len``) also where the
+    config copied that variable (``data.train.pipeline``), as a Python reader expects."""
+    tree = cfg.to_dict()
+    out = dict(options)
+    for key, value in options.items():
+        head, _, rest = key.partition('.')
+        if not rest or head in TOP_LEVEL_KEYS or not isinstance(tree.get(head), (list, dict)):
+            continue
+        copies = [path for path, pipeline in pipelines_in_use(tree) if pipeline == tree[head]]
+        for path in copies:
+            alias = f'{path}.{rest}'
+            if alias not in out:
+                out[alias] = value
+                _logger().info(f'--cfg-options {key}={value!r} also sets {alias} (the config '
+                               f'built {path} from the variable {head}).')
+    return out
+
+
+def propagate_num_frames(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
+    """``model.backbone.num_frames=N`` without any ``clip_len`` option: every frame sampler
+    gets ``clip_len=N`` too (the seed users' ``--train_clip_len`` workaround, built in)."""
+    if 'model.backbone.num_frames' not in options or any(
+            k.endswith('.clip_len') for k in options):
+        return options
+    n = options['model.backbone.num_frames']
+    out = dict(options)
+    changed = []
+    for path, step in frame_samplers(cfg.to_dict(), include_variables=True):
+        if step['clip_len'] != n:
+            out[f'{path}.clip_len'] = n
+            changed.append(f'{path}.clip_len: {step["clip_len"]} -> {n}')
+    if changed:
+        _logger().info(f'model.backbone.num_frames={n}: clips of {n} frames, so also '
+                       + '; '.join(changed))
+    return out
+
+
+def _line_of(filename: Optional[str], pattern: str) -> str:
+    if not filename:
+        return ''
+    try:
+        with open(filename) as f:
+            for number, line in enumerate(f, 1):
+                if re.search(pattern, line):
+                    return f' ({filename}:{number})'
+    except OSError:
+        pass
+    return ''
+
+
+def check_clip_len(cfg: Config) -> None:
+    """Refuse a config whose backbone ``num_frames`` differs from a sampler's ``clip_len``."""
+    tree = cfg.to_dict()
+    backbone = (tree.get('model') or {}).get('backbone') or {}
+    if 'num_frames' not in backbone:
+        return
+    n = backbone['num_frames']
+    wrong = [(p, s['clip_len']) for p, s in frame_samplers(tree) if s['clip_len'] != n]
+    if not wrong:
+        return
+    filename = getattr(cfg, 'filename', None)
+    lens = sorted({c for _, c in wrong})
+    listing = '; '.join(f'{p}.clip_len={c}' for p, c in wrong)
+    fixes = ' or '.join(f'`--cfg-options model.backbone.num_frames={c}`' for c in lens) \
+        if len(lens) == 1 else ''
+    where_n = _line_of(filename, r'num_frames\s*=')
+    where_clip = _line_of(filename, r'clip_len\s*=\s*' + str(lens[0]))
+    raise ConfigError(
+        f'{filename or "The config"}: model.backbone.num_frames={n}{where_n} but {listing}'
+        f'{where_clip}. The backbone would be '
+        f'sized for {n}-frame clips and get others. Run with '
+        + (f'{fixes} (keep the pipelines\' clips) or ' if fixes else '')
+        + f'`--cfg-options model.backbone.num_frames={n}` (also sets every clip_len to {n}), '
+        'or make the file agree.')
+
+
+def check_num_classes(cfg: Config) -> None:
+    """The head's and the blending's ``num_classes`` must agree."""
+    model = cfg.to_dict().get('model') or {}
+    head = (model.get('cls_head') or {}).get('num_classes')
+    blending = ((model.get('train_cfg') or {}).get('blending') or {})
+    if head is not None and 'num_classes' in blending and blending['num_classes'] != head:
+        raise ConfigError(
+            f'model.train_cfg.blending.num_classes={blending["num_classes"]} but '
+            f'model.cls_head.num_classes={head}: set both to the number of classes of the '
+            f'dataset, e.g. --cfg-options model.cls_head.num_classes={head} '
+            f'model.train_cfg.blending.num_classes={head}.')
+
+
+def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
+    """Validate and merge ``--cfg-options`` into ``cfg`` (in place), then run the checks."""
+    options = dict(options or {})
+    if options:
+        for path in check_option_keys(cfg, options):
+            parent, _, name = path.rpartition('.')
+            (_get(cfg, parent) if parent else cfg)[name] = {}
+        options = expand_aliases(cfg, options)
+        options = propagate_num_frames(cfg, options)
+        cfg.merge_from_dict(options)
+    check_clip_len(cfg)
+    check_num_classes(cfg)
+    return cfg
+
+
+def reject_legacy_arguments(argv: Sequence[str]) -> None:
+    """The seed notes' ``--train_clip_len`` JSON workaround is not needed any more."""
+    for arg in argv:
+        if arg.split('=')[0] in ('--train_clip_len', '--train-clip-len'):
+            raise SystemExit(
+                '--train_clip_len is not needed: --cfg-options model.backbone.num_frames=N '
+                'alone sets clip_len=N in every SampleFrames of the pipelines (and logs it). '
+                'Remove --train_clip_len and its JSON value.')

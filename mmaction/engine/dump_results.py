@@ -1,0 +1,76 @@
+"""Write per-video test results to a file (``tools/test.py --out / --dump``)."""
+import json
+import os.path as osp
+import pickle
+from typing import List, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmaction.registry import METRICS
+from .checkpoint import atomic_write_bytes
+
+
+def _numpy(value):
+    return value.detach().cpu().numpy() if hasattr(value, 'detach') else np.asarray(value)
+
+
+@METRICS.register_module()
+class DumpResults(BaseMetric):
+    """Collect every video's scores (each video once, in annotation order, also under DDP)
+    and write them atomically to ``out_file`` (``.pkl``/``.pickle`` or ``.json``).
+
+    Args:
+        out_file: where to write.
+        item_format: ``'scores'``: a list with one score array (num_classes,) per video, as
+            mmaction2 0.x / AIM's ``tools/test.py --out`` wrote it (scripts that ensemble or
+            re-evaluate these files keep working); a video that could not be decoded gets
+            NaN scores so that positions still match the annotation file. ``'samples'``: a
+            list of dicts ``{filename, gt_label, pred_label, pred_score, decode_failed
+            [, error]}``.
+    """
+
+    def __init__(self, out_file: str, item_format: str = 'scores', **kwargs):
+        super().__init__(**kwargs)
+        if not str(out_file).endswith(('.pkl', '.pickle', '.json')):
+            raise ValueError(f'--out/--dump file must end with .pkl, .pickle or .json; got '
+                             f'{out_file}')
+        if item_format not in ('scores', 'samples'):
+            raise ValueError(f"item_format must be 'scores' or 'samples', got {item_format!r}")
+        self.out_file = out_file
+        self.item_format = item_format
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            score = _numpy(sample['pred_score']).astype(np.float32)
+            item = dict(filename=sample.get('filename'),
+                        gt_label=int(_numpy(sample['gt_label']).reshape(-1)[0])
+                        if 'gt_label' in sample else None,
+                        pred_label=int(_numpy(sample['pred_label']).reshape(-1)[0])
+                        if 'pred_label' in sample else int(score.reshape(-1, score.shape[-1])
+                                                           .mean(0).argmax()),
+                        pred_score=score,
+                        decode_failed=bool(sample.get('decode_failed', False)))
+            if item['decode_failed']:
+                item['error'] = sample.get('error')
+            self.results.append(item)
+
+    def compute_metrics(self, results: List[dict]) -> dict:
+        failed = [r['filename'] for r in results if r['decode_failed']]
+        if self.item_format == 'scores':
+            items = [np.full_like(r['pred_score'], np.nan) if r['decode_failed']
+                     else r['pred_score'] for r in results]
+        else:
+            items = results
+        if self.out_file.endswith('.json'):
+            data = json.dumps(items, default=lambda a: a.tolist()).encode()
+        else:
+            data = pickle.dumps(items, protocol=4)
+        atomic_write_bytes(self.out_file, data)
+        logger = MMLogger.get_current_instance()
+        logger.info(f'Wrote the {self.item_format} of {len(results)} videos to '
+                    f'{osp.abspath(self.out_file)}'
+                    + (f'; {len(failed)} could not be decoded (NaN scores): {failed[:10]}'
+                       if failed and self.item_format == 'scores' else ''))
+        return {}

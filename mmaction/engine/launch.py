@@ -1,0 +1,82 @@
+"""Process setup shared by ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import logging
+import os
+import os.path as osp
+from datetime import timedelta
+from typing import List, Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def add_launcher_arguments(parser) -> None:
+    """``--launcher`` and the ``--local_rank``/``--local-rank`` that
+    ``python -m torch.distributed.launch`` passes to every process."""
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='job launcher: none (one process), pytorch (torchrun / '
+                             'tools/dist_*.sh), slurm (tools/slurm_*.sh) or mpi')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+
+
+def export_local_rank(local_rank: int) -> None:
+    """``torch.distributed.launch`` passes ``--local-rank``; mmengine reads ``LOCAL_RANK``."""
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+
+
+def default_work_dir(config_path: str) -> str:
+    """``./work_dirs/<config name>``, as AIM's tools chose when no work_dir is given."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def init_distributed(launcher: str, cfg: Config) -> None:
+    """Start the process group before anything logs, so that only rank 0 prints.
+
+    The backend is the config's (``dist_params`` or ``env_cfg.dist_cfg``, nccl by default); on
+    a machine without CUDA it is gloo, started here directly because mmengine's ``init_dist``
+    selects a CUDA device first.
+    """
+    if launcher == 'none' or torch_dist.is_initialized():
+        return
+    dist_cfg = dict(cfg.get('dist_params') or cfg.get('env_cfg', {}).get('dist_cfg') or {})
+    if launcher != 'slurm':
+        dist_cfg.pop('port', None)  # only the slurm launcher takes a port from the config
+    dist_cfg.setdefault('timeout', 1800)  # seconds
+    if torch.cuda.is_available():
+        from mmengine.dist import init_dist
+        init_dist(launcher, **dist_cfg)
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {launcher} without a GPU is not supported; use '
+                           '--launcher pytorch (torchrun / tools/dist_train.sh) on CPU.')
+    torch_dist.init_process_group(backend='gloo',
+                                  timeout=timedelta(seconds=dist_cfg['timeout']))
+
+
+class EarlyLogs(logging.Handler):
+    """Keeps what is logged before the runner exists (config checks, translation) so that
+    :meth:`replay` can put it into the run's log file too."""
+
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.records: List[logging.LogRecord] = []
+        self._logger = MMLogger.get_current_instance()
+        self._logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def replay(self, logger: Optional[MMLogger]) -> None:
+        self._logger.removeHandler(self)
+        if logger is None:
+            return
+        for handler in logger.handlers:
+            if isinstance(handler, logging.FileHandler):
+                for record in self.records:
+                    if record.levelno >= handler.level:
+                        handler.handle(record)

@@ -1,0 +1,155 @@
+"""Optimizer glue: parameter groups of the trainable parameters only, and mixed precision.
+
+Mixed precision is chosen once, by :func:`resolve_precision`, from the config
+(``optimizer_config.use_fp16`` / ``fp16`` / ``optim_wrapper.type``), the ``--amp`` flag and the
+device:
+
+* fp16 on CUDA: mmengine's ``AmpOptimWrapper`` (``torch.autocast`` + ``GradScaler`` with
+  dynamic loss scaling; overflowing steps are skipped by the scaler). This replaces apex.
+* bf16 (CUDA or CPU): :class:`AutocastOptimWrapper`, ``torch.autocast`` in bfloat16. bf16 has
+  fp32's exponent range, so no loss scaling is needed.
+* fp16 without CUDA: plain fp32 training, and the log says so (mmengine's wrapper refuses to
+  run without a GPU; CPU fp16 autocast is slower than fp32).
+"""
+import logging
+from contextlib import contextmanager
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from torch import nn
+
+from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
+
+AMP_CHOICES = ('fp16', 'bf16', 'none')
+
+
+class _DropFrozenNotices(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return 'since its requires_grad=False' not in record.getMessage()
+
+
+@contextmanager
+def _quiet_frozen_parameters():
+    """mmengine logs one warning per frozen parameter while building groups (~150 lines for
+    ViT-B); the frozen ones are left out of the optimizer here anyway."""
+    logger = MMLogger.get_current_instance()
+    notice = _DropFrozenNotices()
+    logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice)
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class TrainableParamsOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """mmengine's default constructor (same ``paramwise_cfg``: ``custom_keys`` with
+    ``lr_mult``/``decay_mult`` matched as substrings, longest key first, ``bias_decay_mult``,
+    ``norm_decay_mult`` ...), but the optimizer only receives parameters with
+    ``requires_grad=True``, and parameters that end up with identical settings share one
+    param group.
+
+    AIM freezes ~89% of the weights. With ``paramwise_cfg`` mmengine makes one param group
+    per parameter (149 for ViT-B/16) and logs a warning for each frozen one; without it, it
+    hands every parameter, frozen ones included, to the optimizer. Here ViT-B/16's AdamW has
+    2 groups (decay and no decay), which lets the multi-tensor (``foreach``) kernels that CUDA
+    optimizers use by default work on whole groups.
+    """
+
+    def __call__(self, model: nn.Module) -> OptimWrapper:
+        if hasattr(model, 'module'):
+            model = model.module
+        groups: List[dict] = []
+        if self.paramwise_cfg:
+            with _quiet_frozen_parameters():
+                self.add_params(groups, model)
+        else:
+            groups = [{'params': [p]} for p in model.parameters()]
+        merged: Dict[tuple, dict] = {}
+        for group in groups:
+            params = [p for p in group['params'] if p.requires_grad]
+            if not params:
+                continue
+            settings = tuple(sorted((k, v) for k, v in group.items() if k != 'params'))
+            merged.setdefault(settings, {**dict(settings), 'params': []})['params'] += params
+        if not merged:
+            raise ValueError('No parameter of the model requires a gradient; check '
+                             'model.trainable_params (it selects what is trained).')
+        optimizer_cfg = self.optimizer_cfg.copy()
+        optimizer_cfg['params'] = list(merged.values())
+        from mmengine.registry import OPTIMIZERS
+        optimizer = OPTIMIZERS.build(optimizer_cfg)
+        wrapper_cfg = self.optim_wrapper_cfg.copy()
+        wrapper_cfg.setdefault('type', 'OptimWrapper')
+        return OPTIM_WRAPPERS.build(wrapper_cfg, default_args=dict(optimizer=optimizer))
+
+
+@OPTIM_WRAPPERS.register_module()
+class AutocastOptimWrapper(OptimWrapper):
+    """``OptimWrapper`` whose forward pass runs under ``torch.autocast`` (bfloat16 by
+    default) on whatever device the model is on, CPU included. No loss scaling.
+    """
+
+    def __init__(self, dtype: str = 'bfloat16', **kwargs):
+        super().__init__(**kwargs)
+        if dtype not in ('bfloat16', 'float16'):
+            raise ValueError(f"AutocastOptimWrapper dtype must be 'bfloat16' or 'float16', "
+                             f'got {dtype!r}')
+        self.cast_dtype = getattr(torch, dtype)
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        device_type = next(model.parameters()).device.type
+        with super().optim_context(model), torch.autocast(device_type, dtype=self.cast_dtype):
+            yield
+
+
+def requested_precision(optim_wrapper: dict) -> str:
+    """``'fp16'``, ``'bf16'`` or ``'none'``: what an mmengine ``optim_wrapper`` config asks."""
+    kind = optim_wrapper.get('type', 'OptimWrapper')
+    kind = kind.split('.')[-1] if isinstance(kind, str) else getattr(kind, '__name__', '')
+    if kind == 'AmpOptimWrapper':
+        return 'bf16' if str(optim_wrapper.get('dtype')) in ('bfloat16', 'torch.bfloat16') \
+            else 'fp16'
+    if kind == 'AutocastOptimWrapper':
+        return 'bf16' if optim_wrapper.get('dtype', 'bfloat16') == 'bfloat16' else 'fp16'
+    return 'none'
+
+
+def resolve_precision(optim_wrapper: dict,
+                      amp: Optional[str] = None,
+                      cuda: Optional[bool] = None,
+                      logger: Optional[MMLogger] = None) -> dict:
+    """Return the ``optim_wrapper`` config that runs the requested precision on this device.
+
+    Args:
+        optim_wrapper: mmengine ``optim_wrapper`` config (``type``, ``optimizer``, ...).
+        amp: ``--amp`` (``'fp16'``, ``'bf16'``, ``'none'``); ``None`` keeps the config's choice.
+        cuda: whether training runs on CUDA (default: ``torch.cuda.is_available()``).
+    """
+    logger = logger or MMLogger.get_current_instance()
+    if amp is not None and amp not in AMP_CHOICES:
+        raise ValueError(f'--amp must be one of {AMP_CHOICES}, got {amp!r}')
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    configured = requested_precision(optim_wrapper)
+    want = configured if amp is None else amp
+    if amp is not None and amp != configured:
+        logger.info(f'--amp {amp} overrides the config, which asked for {configured}.')
+    base = {k: v for k, v in optim_wrapper.items() if k not in ('type', 'dtype', 'loss_scale')}
+    if want == 'fp16':
+        if cuda:
+            return dict(base, type='AmpOptimWrapper', dtype='float16',
+                        loss_scale=optim_wrapper.get('loss_scale', 'dynamic'))
+        logger.warning('fp16 mixed precision (optimizer_config.use_fp16 / --amp fp16) was '
+                       'requested but no CUDA device is available: training runs in fp32. '
+                       'Use --amp bf16 for bfloat16 autocast on CPU.')
+        return dict(base, type='OptimWrapper')
+    if want == 'bf16':
+        if not cuda:
+            logger.info('Mixed precision: bfloat16 autocast on CPU, no loss scaling.')
+        return dict(base, type='AutocastOptimWrapper', dtype='bfloat16')
+    if configured == 'none':
+        return dict(optim_wrapper)
+    return dict(base, type='OptimWrapper')

@@ -1,0 +1,109 @@
+"""mmengine's Runner with safe checkpoint files and AIM's test-after-training."""
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import master_only
+from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop, Runner
+from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+
+from mmaction.registry import RUNNERS
+from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
+                         read_checkpoint, temp_name)
+from .hooks import PlainCheckpointHook
+
+
+def _is_remote(path: str) -> bool:
+    return '://' in str(path)
+
+
+@RUNNERS.register_module()
+class ActionRunner(Runner):
+    """``mmengine.runner.Runner`` with these differences:
+
+    * checkpoints are written to a hidden temporary file in the same directory and then
+      renamed over the final name, so a crash (or SIGKILL) while saving never leaves a
+      truncated ``epoch_N.pth``;
+    * checkpoints hold only tensors and plain containers
+      (:class:`~mmaction.engine.hooks.PlainCheckpointHook`) and local files are read with
+      ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
+    * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
+      (``model.init_weights()`` first, then the trainable parameters);
+    * resuming checks that the checkpoint ends an epoch of this run's length (mmengine's epoch
+      loop restarts the epoch otherwise, and the learning-rate position would be wrong);
+    * :meth:`test_checkpoint` runs the test loop after training on the final weights or on a
+      checkpoint (``tools/train.py --test-last / --test-best``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._weights_initialised = False
+        super().__init__(*args, **kwargs)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        self.register_hook(PlainCheckpointHook())
+
+    def _init_model_weights(self) -> None:
+        super()._init_model_weights()
+        self._weights_initialised = True
+
+    # ------------------------------------------------------------------ saving
+    @master_only
+    def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
+        if _is_remote(out_dir):
+            return super().save_checkpoint(out_dir, filename, *args, **kwargs)
+        tmp = temp_name(filename)
+        try:
+            super().save_checkpoint(out_dir, tmp, *args, **kwargs)
+            atomic_replace(osp.join(out_dir, tmp), osp.join(out_dir, filename))
+        finally:
+            if osp.exists(osp.join(out_dir, tmp)):
+                os.remove(osp.join(out_dir, tmp))
+
+    # ------------------------------------------------------------------ loading
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module\.', '')]):
+        if _is_remote(filename):
+            checkpoint = _load_checkpoint(filename, map_location=map_location)
+        else:
+            checkpoint = read_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        tunable_only = isinstance(checkpoint, dict) and \
+            (checkpoint.get('meta') or {}).get(TUNABLE_ONLY_KEY)
+        if tunable_only:
+            if not self._weights_initialised:
+                self._init_model_weights()  # pretrained backbone first
+            filled = complete_tunable_only(model, checkpoint, filename)
+            self.logger.info(
+                f'{filename} was saved with save_tunable_only: {tunable_only.get("kept")} '
+                f'tensors from the file, {len(filled)} frozen parameters from the pretrained '
+                f'weights ({tunable_only.get("pretrained")}).')
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                               revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        super().resume(filename, *args, **kwargs)
+        loop = self.train_loop
+        epoch_length = len(loop.dataloader)
+        if isinstance(loop, EpochBasedTrainLoop) and self.iter != self.epoch * epoch_length:
+            raise ValueError(
+                f'{filename} was written after iteration {self.iter} in epoch {self.epoch}, '
+                f'but this run has {epoch_length} iterations per epoch '
+                f'({self.epoch} epochs = {self.epoch * epoch_length} iterations). Either it '
+                'was saved in the middle of an epoch (resume from an epoch_N.pth instead), or '
+                'the number of processes or data.videos_per_gpu differs from the run that '
+                'wrote it (use the same ones, or start a new schedule from its weights with '
+                f'--cfg-options load_from={filename}).')
+
+    # ------------------------------------------------------------------ testing
+    def test_checkpoint(self, checkpoint: Optional[str] = None) -> dict:
+        """Run the test loop on the weights in memory (``None``) or on a checkpoint file."""
+        self._resume = False
+        self._load_from = checkpoint
+        self._has_loaded = checkpoint is None
+        return self.test()

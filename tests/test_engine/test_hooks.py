@@ -1,0 +1,117 @@
+"""Engine hooks: non-finite loss stop, per-epoch seeding, worker seeding."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import MessageHub, MMLogger
+from torch.utils.data import DataLoader, Dataset
+
+from mmaction.engine.hooks import EpochSeedHook, NonFiniteLossError, NonFiniteLossHook
+from mmaction.engine.randomness import seed_worker
+
+
+class _Wrapper:
+    def __init__(self, scaler=None):
+        if scaler is not None:
+            self.loss_scaler = scaler
+
+    def get_lr(self):
+        return {'lr': [2.5e-4, 2.5e-4]}
+
+
+class _Scaler:
+    def __init__(self, scale=65536.0):
+        self.scale = scale
+
+    def get_scale(self):
+        return self.scale
+
+
+class _Runner:
+    def __init__(self, work_dir, scaler=None):
+        self.work_dir = work_dir
+        self.optim_wrapper = _Wrapper(scaler)
+        self.message_hub = MessageHub.get_instance(f'hooks_{id(self)}')
+        self.train_dataloader = list(range(40))
+        self.epoch, self.iter, self.distributed = 2, 97, False
+        self.logger = MMLogger.get_current_instance()
+        self.seed = 5
+        self._randomness_cfg = {}
+
+
+def _step(hook, runner, loss, batch_idx=17):
+    hook.before_train_iter(runner, batch_idx)
+    hook.after_train_iter(runner, batch_idx, outputs={'loss': torch.tensor(loss)})
+    runner.iter += 1
+
+
+def test_non_finite_loss_stops_naming_iteration_lr_and_last_checkpoint(tmp_path):
+    (tmp_path / 'epoch_2.pth').write_bytes(b'x')
+    runner, hook = _Runner(str(tmp_path)), NonFiniteLossHook()
+    _step(hook, runner, 1.5)
+    with pytest.raises(NonFiniteLossError) as err:
+        _step(hook, runner, float('nan'))
+    message = str(err.value)
+    assert 'epoch 3, iteration 18/40 (global iteration 99)' in message
+    assert 'lr 0.00025' in message
+    assert f'--resume-from {tmp_path / "epoch_2.pth"}' in message
+
+
+def test_fp16_overflow_steps_are_skipped_not_errors(tmp_path, mmlog):
+    scaler = _Scaler()
+    runner, hook = _Runner(str(tmp_path), scaler), NonFiniteLossHook(fp16_patience=3)
+    hook.before_train_iter(runner, 0)
+    scaler.scale = 32768.0  # the scaler found inf gradients, skipped the update
+    hook.after_train_iter(runner, 0, outputs={'loss': torch.tensor(2.0)})
+    assert 'skipped this update and lowered the scale from 65536 to 32768' in mmlog.text
+    _step(hook, runner, float('inf'))
+    _step(hook, runner, float('inf'))  # two in a row: still tolerated
+    _step(hook, runner, 1.0)  # recovers, counter resets
+    _step(hook, runner, float('inf'))
+    _step(hook, runner, float('inf'))
+    with pytest.raises(NonFiniteLossError, match='3 iterations in a row under fp16'):
+        _step(hook, runner, float('inf'))
+
+
+def test_epoch_seed_depends_on_seed_and_epoch_only(tmp_path):
+    runner, hook = _Runner(str(tmp_path)), EpochSeedHook()
+
+    def draws(epoch):
+        runner.epoch = epoch
+        torch.rand(5), np.random.rand(3)  # whatever ran before does not matter
+        hook.before_train_epoch(runner)
+        return torch.rand(3).tolist() + np.random.rand(2).tolist()
+
+    seed5_epoch4 = draws(4)
+    assert draws(4) == seed5_epoch4
+    assert draws(5) != seed5_epoch4
+    runner.seed = 6
+    assert draws(4) != seed5_epoch4
+
+
+class _Noise(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return float(np.random.rand())
+
+
+def _epoch_values(main_seed, rank):
+    os.environ['RANK'] = str(rank)
+    try:
+        torch.manual_seed(main_seed)  # what EpochSeedHook sets before the epoch's iterator
+        loader = DataLoader(_Noise(), batch_size=1, num_workers=2, worker_init_fn=seed_worker,
+                            persistent_workers=False)
+        return [float(v) for v in loader]
+    finally:
+        os.environ.pop('RANK')
+
+
+def test_worker_seeds_follow_the_epoch_and_rank():
+    first = _epoch_values(1, rank=0)
+    assert first == _epoch_values(1, rank=0)  # reproducible
+    assert first != _epoch_values(2, rank=0)  # another epoch, other augmentations
+    assert first != _epoch_values(1, rank=1)  # another rank, other augmentations
+    assert len(set(first)) == 4  # workers differ from each other

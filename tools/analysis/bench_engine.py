@@ -1,0 +1,86 @@
+"""Engine overheads of a config's model: optimizer step and checkpoint size/time.
+
+    python tools/analysis/bench_engine.py configs/recognition/vit/vitclip_base_k400.py
+
+* optimizer step: AdamW of the config (``paramwise_cfg`` included) built by mmengine's
+  ``DefaultOptimWrapperConstructor`` (every parameter in the optimizer, one param group per
+  parameter) against ours (trainable parameters only, equal settings merged), on the same
+  random gradients;
+* checkpoint: bytes and ``torch.save`` time of the full state dict against
+  ``save_tunable_only``.
+
+Weights are random (no pretrained file needed); timings are medians over ``--iters`` runs.
+"""
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+
+from mmaction.engine import resolve_precision, translate_config  # noqa: E402
+from mmaction.engine.checkpoint import tunable_state_dict  # noqa: E402
+from mmaction.registry import MODELS  # noqa: E402
+from mmaction.utils import register_all_modules  # noqa: E402
+
+
+def median_ms(fn, iters):
+    fn()  # warm-up (allocates optimizer state)
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    register_all_modules()
+    cfg = translate_config(Config.fromfile(args.config))
+    cfg.model.backbone.pretrained = None
+    model = MODELS.build(cfg.model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    torch.manual_seed(0)
+    for p in trainable:
+        p.grad = 1e-3 * torch.randn_like(p)
+
+    print(f'{args.config}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters, '
+          f'{sum(p.numel() for p in trainable) / 1e6:.1f}M trainable, torch threads '
+          f'{torch.get_num_threads()}')
+    ow_cfg = resolve_precision(dict(cfg.optim_wrapper), amp='none', cuda=False)
+    for name, constructor in (('mmengine default', 'DefaultOptimWrapperConstructor'),
+                              ('ours', 'TrainableParamsOptimWrapperConstructor')):
+        wrapper = build_optim_wrapper(model, dict(ow_cfg, constructor=constructor))
+        groups = wrapper.optimizer.param_groups
+        ms = median_ms(wrapper.optimizer.step, args.iters)
+        print(f'optimizer step, {name:16s}: {len(groups):4d} param groups, '
+              f'{sum(len(g["params"]) for g in groups):4d} tensors, {ms:8.1f} ms')
+
+    full = model.state_dict()
+    for name, state in (('full', full), ('save_tunable_only', tunable_state_dict(model, full))):
+        buffer = io.BytesIO()
+
+        def save():
+            buffer.seek(0)
+            buffer.truncate()
+            torch.save({'state_dict': state}, buffer)
+        ms = median_ms(save, max(3, args.iters // 3))
+        print(f'checkpoint {name:18s}: {len(state):4d} tensors, '
+              f'{buffer.getbuffer().nbytes / 2**20:8.1f} MiB, torch.save {ms:8.1f} ms (to memory)')
+
+
+if __name__ == '__main__':
+    main()

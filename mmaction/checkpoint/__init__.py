@@ -2,8 +2,10 @@
 from .clip import (OPENAI_CLIP_FILES, clip_search_dirs, load_clip_into,
                    read_clip_visual_state_dict, resolve_clip_file)
 from .io import checkpoint_state_dict, load_aim_checkpoint, safe_torch_load
+from .swin import load_swin_imagenet, load_video_swin, read_swin_imagenet
 
 __all__ = [
     'OPENAI_CLIP_FILES', 'clip_search_dirs', 'load_clip_into', 'read_clip_visual_state_dict',
-    'resolve_clip_file', 'checkpoint_state_dict', 'load_aim_checkpoint', 'safe_torch_load'
+    'resolve_clip_file', 'checkpoint_state_dict', 'load_aim_checkpoint', 'safe_torch_load',
+    'load_swin_imagenet', 'load_video_swin', 'read_swin_imagenet'
 ]

@@ -25,3 +25,21 @@ def count_macs(fn, *args, **kwargs) -> Tuple[int, Dict[str, int]]:
         fn(*args, **kwargs)
     per_op = {str(op): n // 2 for op, n in counter.get_flop_counts()['Global'].items()}
     return counter.get_total_flops() // 2, per_op
+
+
+def clip_len_of(cfg, default: int = 8) -> int:
+    """Frames per view a config feeds its model: ``model.backbone.num_frames`` where the
+    backbone has one (ViT_CLIP, AIM-Swin), else the ``clip_len`` of the test (or val, train)
+    pipeline's ``SampleFrames`` (Video Swin, the 2D Swin), else ``default``."""
+    frames = cfg.model.backbone.get('num_frames')
+    if frames:
+        return frames
+    data = cfg.get('data') or {}
+    for split in ('test', 'val', 'train'):
+        pipeline = ((data.get(split) or {}).get('pipeline')
+                    or ((cfg.get(f'{split}_dataloader') or {}).get('dataset') or {}).get('pipeline')
+                    or cfg.get(f'{split}_pipeline') or [])
+        for step in pipeline:
+            if step.get('type') == 'SampleFrames' and step.get('clip_len'):
+                return step['clip_len']
+    return default

@@ -41,7 +41,8 @@ def parse_args(argv=None):
     p.add_argument('--with-cp', nargs='+', type=int, default=[0], choices=[0, 1])
     p.add_argument('--compile', nargs='+', type=int, default=[0], choices=[0, 1])
     p.add_argument('--batch', type=int, default=1, help='clips per step')
-    p.add_argument('--frames', type=int, help='clip length (default: backbone num_frames)')
+    p.add_argument('--frames', type=int,
+                   help='clip length (default: backbone num_frames, else the test clip_len)')
     p.add_argument('--size', type=int, default=224, help='frame side')
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--iters', type=int, default=3)
@@ -72,7 +73,7 @@ def run_one(job, queue):
     import torch
 
     from mmaction.structures import ActionDataSample
-    from mmaction.utils.complexity import count_macs
+    from mmaction.utils.complexity import clip_len_of, count_macs
 
     device = torch.device(job['device'])
     if device.type == 'cuda':
@@ -80,7 +81,7 @@ def run_one(job, queue):
         torch.backends.cudnn.allow_tf32 = job['tf32']
     torch.manual_seed(0)
     model, cfg = build(job['config'], job['attn_impl'], job['with_cp'], device)
-    frames = job['frames'] or cfg.model.backbone.get('num_frames', 8)
+    frames = job['frames'] or clip_len_of(cfg)
     shape = (job['batch'], 1, 3, frames, job['size'], job['size'])
     inputs = torch.randn(shape, device=device)
     samples = [ActionDataSample().set_gt_label(i % model.cls_head.num_classes)

@@ -14,7 +14,7 @@ from mmengine.config import Config, DictAction
 
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
-from mmaction.utils.complexity import count_macs, count_parameters
+from mmaction.utils.complexity import clip_len_of, count_macs, count_parameters
 
 # AIM's tables (Kinetics-400, 3 views): GFLOPs of all views, params (M), tunable (M).
 PAPER = {
@@ -33,14 +33,15 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+',
                         help='input of one view: H W, T H W, C T H W or N C T H W '
-                        '(default: 3 x num_frames x input_resolution^2 from the config)')
+                        '(default: 3 x num_frames (or the test clip_len) x '
+                        'input_resolution^2 from the config)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
     return parser.parse_args(argv)
 
 
 def view_shape(cfg, shape):
     backbone = cfg.model.backbone
-    frames = backbone.get('num_frames', 8)
+    frames = clip_len_of(cfg)
     side = backbone.get('input_resolution', 224)
     if not shape:
         return (1, 3, frames, side, side)

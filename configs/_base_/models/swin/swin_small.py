@@ -1,0 +1,26 @@
+# Video Swin-S (Liu et al., CVPR 2022): 3D shifted windows, fully fine-tuned (the baseline of
+# AIM's Table 6). Started from the ImageNet Swin-S by inflation (pretrained2d=True).
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='SwinTransformer3D',
+        patch_size=(4, 4, 4),
+        embed_dim=96,
+        depths=[2, 2, 18, 2],
+        num_heads=[3, 6, 12, 24],
+        window_size=(8, 7, 7),
+        mlp_ratio=4.,
+        qkv_bias=True,
+        qk_scale=None,
+        drop_rate=0.,
+        attn_drop_rate=0.,
+        drop_path_rate=0.2,
+        patch_norm=True),
+    cls_head=dict(
+        type='I3DHead',
+        in_channels=768,
+        num_classes=400,
+        spatial_type='avg',
+        dropout_ratio=0.5),
+    test_cfg=dict(average_clips='prob'),
+    trainable_params='all')

@@ -1,0 +1,248 @@
+"""Swin Transformer applied to video frame by frame: the 2D baseline of AIM's Swin study.
+
+A clip is cut into (pt, 4, 4) patches by a 3D patch embedding (two frames per temporal token
+with AIM's ``patch_size=(2, 4, 4)``); each temporal token's 2D feature map then goes through
+an image Swin (Liu et al., 2021) on its own: shifted-window attention inside each map, patch
+merging between stages, no exchange between times. The I3D head averages over time.
+
+Layout and parameter names are those of Microsoft's ImageNet Swin checkpoints (``layers.{s}.
+blocks.{b}``, ``layers.{s}.downsample``, final ``norm``), so its weights load after the patch
+embedding is inflated (:mod:`mmaction.checkpoint.swin`). :class:`SwinTransformer2D_Adapter`
+(``swin2d_adapter.py``) adds AIM's adapters to this model.
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from einops import rearrange
+from mmengine.model import BaseModule
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from mmaction.registry import MODELS
+from ..common import Adapter, DropPath
+from ..common.drop_path import linear_drop_path_rates
+from .swin_common import (Mlp, PatchEmbed3D, PatchMerging, WindowAttention, effective_window,
+                          init_swin_weights, shifted_window_attention, window_mask)
+
+
+class SwinBlock2D(nn.Module):
+    """One Swin block over a batch of 2D feature maps (B', H, W, C).
+
+    ``x = x + drop_path(W-MSA(norm1(x)))``; ``x = x + drop_path(mlp(norm2(x)))``, the window
+    attention shifted by ``shift_size`` in odd blocks.
+
+    Args:
+        dim, num_heads: width and heads of the stage.
+        window_size, shift_size: the square window and its shift (0 or window // 2).
+        input_resolution: (H, W) of the stage's maps at the configured input size. Shifted
+            blocks store their mask for it as the buffer ``attn_mask`` (Swin checkpoints have
+            it); other sizes compute theirs on the fly.
+        attn: attention module to use instead of a plain :class:`WindowAttention` (the AIM
+            block passes one that can also attend over time).
+    """
+
+    def __init__(self,
+                 dim: int,
+                 num_heads: int,
+                 window_size: int = 7,
+                 shift_size: int = 0,
+                 input_resolution: Tuple[int, int] = (56, 56),
+                 mlp_ratio: float = 4.0,
+                 qkv_bias: bool = True,
+                 qk_scale: Optional[float] = None,
+                 drop: float = 0.0,
+                 attn_drop: float = 0.0,
+                 drop_path: float = 0.0,
+                 attn: Optional[WindowAttention] = None):
+        super().__init__()
+        if shift_size >= window_size:
+            raise ValueError(f'shift_size {shift_size} must be smaller than window_size '
+                             f'{window_size}')
+        self.window = (window_size, window_size)
+        self.shift = (shift_size, shift_size)
+        self.input_resolution = tuple(input_resolution)
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = attn if attn is not None else WindowAttention(
+            dim, self.window, num_heads, qkv_bias, qk_scale, attn_drop, drop)
+        self.drop_path = DropPath(drop_path)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, int(dim * mlp_ratio), drop)
+        # `None` registers nothing: like Swin, blocks that do not shift at this resolution
+        # (all even blocks, and odd ones whose map is no larger than a window) have no mask.
+        self.register_buffer('attn_mask', self._mask_at(self.input_resolution))
+
+    def _mask_at(self, grid: Tuple[int, int]) -> Optional[torch.Tensor]:
+        window, shift = effective_window(grid, self.window, self.shift)
+        padded = tuple(-(-g // w) * w for g, w in zip(grid, window))
+        # on the default device (models are also built on 'meta'); a copy, because loading
+        # a checkpoint writes into buffers and window_mask's are shared
+        mask = window_mask(padded, grid, window, shift, device=torch.empty(0).device)
+        return None if mask is None else mask.clone()
+
+    def window_attention(self, x: torch.Tensor) -> torch.Tensor:
+        """(Shifted-)window attention within each map of ``x`` (B', H, W, C)."""
+        mask = self.attn_mask if tuple(x.shape[1:3]) == self.input_resolution else None
+        return shifted_window_attention(self.attn, x, self.window, self.shift, mask)
+
+    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """``x``: (B * T, H, W, C), the T maps of a clip contiguous (unused here: frames are
+        independent)."""
+        x = x + self.drop_path(self.window_attention(self.norm1(x)))
+        return x + self.drop_path(self.mlp(self.norm2(x)))
+
+
+class SwinStage2D(nn.Module):
+    """``blocks`` at one resolution, then ``downsample`` (patch merging) unless last."""
+
+    def __init__(self, blocks: Sequence[nn.Module], downsample: Optional[nn.Module],
+                 with_cp: bool = False):
+        super().__init__()
+        self.blocks = nn.ModuleList(blocks)
+        self.downsample = downsample
+        self.with_cp = with_cp
+
+    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+        for block in self.blocks:
+            if self.with_cp and torch.is_grad_enabled():
+                x = checkpoint(block, x, num_frames, use_reentrant=False)
+            else:
+                x = block(x, num_frames)
+        return x if self.downsample is None else self.downsample(x)
+
+
+@MODELS.register_module()
+class SwinTransformer2D(BaseModule):
+    """Image Swin over the temporal tokens of a clip (AIM's 2D Swin baseline).
+
+    Args:
+        pretrained: path of Microsoft's ImageNet Swin file (``{'model': state_dict}``, e.g.
+            ``swin_base_patch4_window7_224_22k.pth``), loaded by :meth:`init_weights` with
+            the patch embedding inflated over time; or ``None``.
+        patch_size: (pt, ph, pw) of the 3D patch embedding; AIM uses (2, 4, 4).
+        input_resolution: frame side the ``attn_mask`` buffers are stored for (224). Other
+            sizes that are multiples of ``ph``/``pw`` work (windows pad and mask).
+        embed_dim, depths, num_heads: 128, [2, 2, 18, 2], [4, 8, 16, 32] for Swin-B.
+        window_size: square window of the spatial attention (7).
+        mlp_ratio, qkv_bias, qk_scale: as in Swin.
+        drop_rate, attn_drop_rate: dropout after embeddings/projections and on attention.
+        drop_path_rate: stochastic depth of the last block, rising linearly from 0.
+        patch_norm: LayerNorm after the patch embedding (Swin checkpoints have it).
+        frozen_stages: -1 freezes nothing; 0 the patch embedding; k >= 1 also stages < k
+            (eval mode, no gradients), re-applied by ``train()``. AIM freezes through the
+            recognizer's ``trainable_params`` instead.
+        with_cp: gradient checkpointing per block (less memory, about a third more compute).
+
+    Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
+    """
+
+    def __init__(self,
+                 pretrained: Optional[str] = None,
+                 patch_size: Sequence[int] = (2, 4, 4),
+                 input_resolution: int = 224,
+                 embed_dim: int = 96,
+                 depths: Sequence[int] = (2, 2, 6, 2),
+                 num_heads: Sequence[int] = (3, 6, 12, 24),
+                 window_size: int = 7,
+                 mlp_ratio: float = 4.0,
+                 qkv_bias: bool = True,
+                 qk_scale: Optional[float] = None,
+                 drop_rate: float = 0.0,
+                 attn_drop_rate: float = 0.0,
+                 drop_path_rate: float = 0.2,
+                 patch_norm: bool = True,
+                 frozen_stages: int = -1,
+                 with_cp: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if len(depths) != len(num_heads):
+            raise ValueError(f'depths {list(depths)} and num_heads {list(num_heads)} must have '
+                             'one entry per stage')
+        if len(patch_size) != 3:
+            raise ValueError(f'patch_size must be (pt, ph, pw), got {patch_size}')
+        if input_resolution % patch_size[1] or input_resolution % patch_size[2]:
+            raise ValueError(f'input_resolution {input_resolution} is not a multiple of the '
+                             f'spatial patch size {tuple(patch_size[1:])}')
+        if isinstance(window_size, (list, tuple)):  # Video Swin style (wt, wh, ww) or (wh, ww)
+            if len(set(window_size[-2:])) != 1:
+                raise ValueError(f'{type(self).__name__} uses square windows; got '
+                                 f'window_size={window_size}')
+            window_size = window_size[-1]
+        self.pretrained = pretrained
+        self.patch_size = tuple(patch_size)
+        self.input_resolution = input_resolution
+        self.embed_dim = embed_dim
+        self.depths = tuple(depths)
+        self.num_heads = tuple(num_heads)
+        self.window_size = window_size
+        self.num_layers = len(depths)
+        self.num_features = embed_dim * 2**(self.num_layers - 1)
+        self.frozen_stages = frozen_stages
+
+        self.patch_embed = PatchEmbed3D(self.patch_size, 3, embed_dim, patch_norm)
+        self.pos_drop = nn.Dropout(drop_rate)
+        rates = linear_drop_path_rates(drop_path_rate, sum(depths))
+        res = (input_resolution // patch_size[1], input_resolution // patch_size[2])
+        self.layers = nn.ModuleList()
+        for s, depth in enumerate(depths):
+            dim = embed_dim * 2**s
+            first = sum(depths[:s])
+            blocks = [
+                self.build_block(
+                    stage=s, index=b, dim=dim, num_heads=num_heads[s], window_size=window_size,
+                    shift_size=0 if b % 2 == 0 else window_size // 2, input_resolution=res,
+                    mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, qk_scale=qk_scale, drop=drop_rate,
+                    attn_drop=attn_drop_rate, drop_path=rates[first + b])
+                for b in range(depth)
+            ]
+            last = s == self.num_layers - 1
+            self.layers.append(
+                SwinStage2D(blocks, None if last else PatchMerging(dim), with_cp=with_cp))
+            res = (-(-res[0] // 2), -(-res[1] // 2))
+        self.norm = nn.LayerNorm(self.num_features)
+
+        init_swin_weights(self)
+        for m in self.modules():  # Swin's init touched the adapters' layers: restore theirs
+            if isinstance(m, Adapter):
+                m.reset_parameters()
+        self._freeze_stages()
+
+    def build_block(self, stage: int, index: int, **kwargs) -> nn.Module:
+        """Block ``index`` of stage ``stage``; subclasses return adapted blocks."""
+        return SwinBlock2D(**kwargs)
+
+    # ------------------------------------------------------------------ weights
+    def init_weights(self) -> None:
+        """Load the ImageNet Swin file if one is configured (patch embedding inflated over
+        time, relative-position tables resized to the window, ``head.*`` dropped)."""
+        if self.pretrained:
+            from mmaction.checkpoint.swin import load_swin_imagenet
+            load_swin_imagenet(self, self.pretrained)
+
+    def _freeze_stages(self) -> None:
+        frozen = []
+        if self.frozen_stages >= 0:
+            frozen.append(self.patch_embed)
+        if self.frozen_stages >= 1:
+            frozen.append(self.pos_drop)
+            frozen.extend(self.layers[:self.frozen_stages])
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        return self
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.patch_embed.check_input(x, type(self).__name__)
+        b = x.shape[0]
+        x = self.patch_embed(x)  # (B, C, T', H', W')
+        t = x.shape[2]
+        x = self.pos_drop(rearrange(x, 'b c t h w -> (b t) h w c'))
+        for layer in self.layers:
+            x = layer(x, t)
+        x = self.norm(x)
+        return rearrange(x, '(b t) h w c -> b c t h w', b=b)

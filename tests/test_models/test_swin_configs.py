@@ -1,0 +1,110 @@
+"""The Swin configs build the models they describe, and AIM-Swin trains what AIM trains."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmaction.registry import MODELS
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs/recognition/swin/*.py')))
+
+
+def build_on_meta(cfg):
+    model_cfg = cfg.model.copy()
+    model_cfg['backbone']['pretrained'] = None
+    with torch.device('meta'):
+        return MODELS.build(model_cfg)
+
+
+def test_the_issue_config_names_exist():
+    names = {osp.basename(p) for p in CONFIGS}
+    assert {'swin2d_adapter_patch244_window7_kinetics400_1k.py',
+            'swin2d_adapter_patch244_window7_sthv2_1k.py',
+            'swin_base_patch244_window877_kinetics400_1k.py',
+            'swin_small_patch244_window877_kinetics400_1k.py',
+            'swin_tiny_patch244_window877_kinetics400_1k.py',
+            'swin2d_patch244_window7_kinetics400_1k.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_pipelines_feed_the_clip_length_and_normalisation_swin_expects(path):
+    cfg = Config.fromfile(path)
+    frames = cfg.model.backbone.get('num_frames', 32)
+    for split in ('train', 'val', 'test'):
+        steps = {s['type']: s for s in cfg.data[split].pipeline}
+        assert steps['SampleFrames']['clip_len'] == frames, split
+        assert steps['Normalize']['mean'] == [123.675, 116.28, 103.53]  # ImageNet's
+    assert cfg.model.cls_head.in_channels == cfg.model.backbone.embed_dim * 8
+
+
+def test_aim_swin_trains_adapters_temporal_tables_final_norm_and_head():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/swin/'
+                                   'swin2d_adapter_patch244_window7_kinetics400_1k.py'))
+    model = build_on_meta(cfg)
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    others = {n for n in trained
+              if 'Adapter' not in n and 'temporal_position_bias_table' not in n}
+    assert others == {'backbone.norm.weight', 'backbone.norm.bias', 'cls_head.fc_cls.weight',
+                      'cls_head.fc_cls.bias'}
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert 'backbone.layers.0.blocks.0.norm1.weight' in frozen
+    assert 'backbone.patch_embed.norm.weight' in frozen
+    assert 'backbone.layers.2.blocks.0.attn.relative_position_bias_table' in frozen
+    assert abs(model.num_params / 1e6 - 95.9) < 0.1  # 95.5M backbone + 400-way head
+    assert abs(model.num_trainable / 1e6 - 9.18) < 0.01  # 8.76M adapters + head + tables
+
+
+@pytest.mark.parametrize('size,params', [('tiny', 28.2), ('small', 49.8), ('base', 88.0)])
+def test_video_swin_configs_are_fully_fine_tuned(size, params):
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/'
+                                   f'swin_{size}_patch244_window877_kinetics400_1k.py'))
+    assert cfg.model.backbone.window_size == (8, 7, 7)
+    model = build_on_meta(cfg)
+    assert model.num_trainable == model.num_params
+    assert abs(model.num_params / 1e6 - params) < 0.1
+
+
+# views x frames per split: 4 clips x ThreeCrop for the Kinetics tests, ThreeCrop for SSv2's
+SPLITS = {
+    'swin2d_adapter_patch244_window7_kinetics400_1k': dict(train=(1, 32), val=(1, 32),
+                                                           test=(12, 32)),
+    'swin2d_adapter_patch244_window7_sthv2_1k': dict(train=(1, 32), val=(1, 32), test=(3, 32)),
+    'swin_tiny_patch244_window877_kinetics400_1k': dict(train=(1, 32), val=(1, 32),
+                                                        test=(12, 32)),
+}
+
+
+@pytest.fixture(scope='module')
+def video(tmp_path_factory):
+    import av
+    import numpy as np
+    path = tmp_path_factory.mktemp('swin_video') / 'clip.mp4'
+    rng = np.random.default_rng(0)
+    with av.open(str(path), 'w') as container:
+        stream = container.add_stream('libx264', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, 'yuv420p'
+        for _ in range(72):
+            frame = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize('name', SPLITS)
+def test_swin_config_pipelines_give_the_clips_the_model_takes(name, video, tmp_path):
+    from mmaction.datasets import VideoDataset
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/{name}.py'))
+    ann = tmp_path / 'list.txt'
+    ann.write_text(f'{video.name} 3\n')
+    for split, (views, frames) in SPLITS[name].items():
+        data = dict(cfg.data[split], ann_file=str(ann), data_prefix=str(video.parent))
+        data.pop('type')
+        sample = VideoDataset(**data)[0]
+        assert sample['inputs'].dtype == torch.uint8
+        assert tuple(sample['inputs'].shape) == (views, 3, frames, 224, 224), split
+        assert sample['data_samples'].gt_label.tolist() == [3]

@@ -1,22 +1,25 @@
 """A synthetic video benchmark that only temporal modelling can solve.
 
-Each clip shows two objects on a random background: one moves horizontally, the other
-vertically, both wrapping around the frame edges. The class is the pair of directions:
+Each clip shows one object (or, with ``num_lanes=2``, one object in each of two horizontal
+lanes) moving left or right and wrapping around at the frame edges. The class is the
+direction of motion (of each lane's object):
 
-    0: right & down    1: right & up    2: left & down    3: left & up
+    one lane:   0: right   1: left
+    two lanes:  0: top right, bottom right   1: top right, bottom left
+                2: top left, bottom right    3: top left, bottom left
 
 Why no single frame, and not the average of the frames, can tell the classes apart:
 
 * positions wrap around and start uniformly at random, so in every frame each object's
-  position is uniform whatever the direction;
-* shapes, colours, sizes, speeds, the background and which object is drawn on top are drawn
-  independently of the class, and a frame does not say which object is the horizontal mover;
-* the average of the frames is the sum of each object's smear along its own axis, which is
-  the same whichever way the object travels.
+  horizontal position is uniform whichever way it travels;
+* shapes, colours, sizes, speeds, heights within the lane and the background are drawn
+  independently of the class;
+* the average of the frames is the sum of each object's smear along its lane, which is the
+  same whichever way the object travels.
 
-The sign of each motion is visible only in the order of the frames. A frame-wise image model
-averaged over time (AIM's space-only baseline) therefore sits at chance, while temporal
-adaptation can solve the task.
+The direction of each object is visible only in the order of the frames. A frame-wise image
+model averaged over time (AIM's space-only baseline) therefore sits at chance, while
+temporal adaptation can solve the task.
 
 :func:`render_clip` draws one clip as a uint8 array; :func:`generate_dataset` writes h264 mp4
 files through PyAV with annotation lists in our ``path label`` format and a label map.
@@ -30,9 +33,29 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-CLASSES = ('right & down', 'right & up', 'left & down', 'left & up')
+from mmaction.utils.fileio import write_text_atomic
+
+LANE_NAMES = {1: ('', ), 2: ('top ', 'bottom ')}
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'cross', 'ring')
 _SUBPIX = 4  # cv2 drawing with 4 fractional bits: sub-pixel positions, smooth motion
+
+
+def class_names(num_lanes: int = 1) -> Tuple[str, ...]:
+    """Class names, index = label: e.g. ``('right', 'left')`` for one lane."""
+    if num_lanes not in LANE_NAMES:
+        raise ValueError(f'num_lanes must be 1 or 2, got {num_lanes}')
+    return tuple(', '.join(f'{lane}{"left" if (label >> (num_lanes - 1 - i)) & 1 else "right"}'
+                           for i, lane in enumerate(LANE_NAMES[num_lanes]))
+                 for label in range(2**num_lanes))
+
+
+def lane_directions(label: int, num_lanes: int = 1) -> Tuple[int, ...]:
+    """+1 (right) or -1 (left) for each lane, top first: bit ``num_lanes - 1 - i`` of
+    ``label`` set means lane ``i`` moves left."""
+    if not 0 <= label < 2**num_lanes:
+        raise ValueError(f'label must be in [0, {2**num_lanes}) for {num_lanes} lane(s), '
+                         f'got {label}')
+    return tuple(-1 if (label >> (num_lanes - 1 - i)) & 1 else 1 for i in range(num_lanes))
 
 
 @dataclass
@@ -50,7 +73,7 @@ class ClipSpec:
     size: int
     num_frames: int
     background: Tuple[Tuple[int, int, int], Tuple[int, int, int], float]  # colours, angle
-    objects: List[ObjectSpec]  # in drawing order
+    objects: List[ObjectSpec]  # one per lane, top first
 
 
 def _random_colour(rng: np.random.Generator, avoid: np.ndarray) -> Tuple[int, int, int]:
@@ -62,31 +85,27 @@ def _random_colour(rng: np.random.Generator, avoid: np.ndarray) -> Tuple[int, in
 
 
 def sample_clip_spec(rng: np.random.Generator, label: int, size: int = 64,
-                     num_frames: int = 16, radius: Tuple[float, float] = (0.09, 0.15),
-                     speed: Tuple[float, float] = (0.025, 0.045)) -> ClipSpec:
+                     num_frames: int = 16, num_lanes: int = 1,
+                     radius: Tuple[float, float] = (0.09, 0.15),
+                     speed: Tuple[float, float] = (0.04, 0.07)) -> ClipSpec:
     """Draw every nuisance factor at random, independently of ``label``.
 
     ``radius`` and ``speed`` (per frame) are ranges as fractions of the frame side.
     """
-    if not 0 <= label < len(CLASSES):
-        raise ValueError(f'label must be in [0, {len(CLASSES)}), got {label}')
-    sign_x = 1.0 if label in (0, 1) else -1.0  # right or left
-    sign_y = 1.0 if label in (0, 2) else -1.0  # down (image y grows downwards) or up
+    directions = lane_directions(label, num_lanes)
     bg = rng.integers(0, 256, size=(2, 3))
     background = (tuple(int(c) for c in bg[0]), tuple(int(c) for c in bg[1]),
                   float(rng.uniform(0, np.pi)))
+    lane_height = size / num_lanes
     objects = []
-    for axis, sign in ((0, sign_x), (1, sign_y)):
+    for lane, sign in enumerate(directions):
         r = float(rng.uniform(*radius) * size)
         v = float(rng.uniform(*speed) * size)
-        start = [float(rng.uniform(0, size)), float(rng.uniform(0, size))]
-        velocity = [0.0, 0.0]
-        velocity[axis] = sign * v
+        margin = min(r, lane_height / 2)
+        y = lane * lane_height + float(rng.uniform(margin, lane_height - margin))
         objects.append(
-            ObjectSpec(shape=str(rng.choice(SHAPES)), colour=_random_colour(rng, bg),
-                       radius=r, start=tuple(start), velocity=tuple(velocity)))
-    if rng.random() < 0.5:
-        objects.reverse()
+            ObjectSpec(shape=str(rng.choice(SHAPES)), colour=_random_colour(rng, bg), radius=r,
+                       start=(float(rng.uniform(0, size)), y), velocity=(sign * v, 0.0)))
     return ClipSpec(label=label, size=size, num_frames=num_frames, background=background,
                     objects=objects)
 
@@ -118,21 +137,19 @@ def _polygon(shape: str, cx: float, cy: float, r: float) -> Optional[np.ndarray]
 def _draw(img: np.ndarray, obj: ObjectSpec, x: float, y: float) -> None:
     scale = 1 << _SUBPIX
     r = obj.radius
-    # wrap-around: draw the copies that overlap the frame from the neighbouring tiles
-    for dx in (-img.shape[1], 0, img.shape[1]):
-        for dy in (-img.shape[0], 0, img.shape[0]):
-            cx, cy = x + dx, y + dy
-            if not (-r <= cx <= img.shape[1] + r and -r <= cy <= img.shape[0] + r):
-                continue
-            centre = (int(round(cx * scale)), int(round(cy * scale)))
-            if obj.shape == 'circle':
-                cv2.circle(img, centre, int(r * scale), obj.colour, -1, cv2.LINE_AA, _SUBPIX)
-            elif obj.shape == 'ring':
-                cv2.circle(img, centre, int(0.75 * r * scale), obj.colour, max(2, int(r * 0.45)),
-                           cv2.LINE_AA, _SUBPIX)
-            else:
-                poly = _polygon(obj.shape, cx * scale, cy * scale, r * scale)
-                cv2.fillPoly(img, [poly], obj.colour, cv2.LINE_AA, _SUBPIX)
+    # horizontal wrap-around: also draw the copy entering from the other edge
+    for cx in (x - img.shape[1], x, x + img.shape[1]):
+        if not -r <= cx <= img.shape[1] + r:
+            continue
+        centre = (int(round(cx * scale)), int(round(y * scale)))
+        if obj.shape == 'circle':
+            cv2.circle(img, centre, int(r * scale), obj.colour, -1, cv2.LINE_AA, _SUBPIX)
+        elif obj.shape == 'ring':
+            cv2.circle(img, centre, int(0.75 * r * scale), obj.colour, max(2, int(r * 0.45)),
+                       cv2.LINE_AA, _SUBPIX)
+        else:
+            poly = _polygon(obj.shape, cx * scale, y * scale, r * scale)
+            cv2.fillPoly(img, [poly], obj.colour, cv2.LINE_AA, _SUBPIX)
 
 
 def render_clip(spec: ClipSpec) -> np.ndarray:
@@ -142,22 +159,23 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
     for t in range(spec.num_frames):
         img = background.copy()
         for obj in spec.objects:
-            x = (obj.start[0] + t * obj.velocity[0]) % spec.size
-            y = (obj.start[1] + t * obj.velocity[1]) % spec.size
-            _draw(img, obj, x, y)
+            _draw(img, obj, (obj.start[0] + t * obj.velocity[0]) % spec.size, obj.start[1])
         frames[t] = img
     return frames
 
 
 def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> None:
-    """Encode uint8 RGB frames (T, H, W, 3) as h264 mp4 (yuv420p) with PyAV, atomically."""
+    """Encode uint8 RGB frames (T, H, W, 3) as h264 mp4 (yuv420p) with PyAV, atomically.
+
+    One encoder thread, so the same frames always give the same file.
+    """
     import av
     tmp = f'{path}.tmp.mp4'
     with av.open(tmp, mode='w') as container:
         stream = container.add_stream('libx264', rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = 'yuv420p'
-        stream.options = {'crf': str(crf), 'preset': 'veryfast'}
+        stream.options = {'crf': str(crf), 'preset': 'veryfast', 'threads': '1'}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
                 container.mux(packet)
@@ -166,36 +184,71 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> No
     os.replace(tmp, path)
 
 
-def generate_dataset(root: str, num_train: int = 400, num_val: int = 120, size: int = 64,
-                     num_frames: int = 16, seed: int = 0, fps: int = 16) -> Dict[str, str]:
-    """Write ``root/videos/{train,val}/*.mp4``, ``root/{train,val}.txt`` (``path label``
-    lines, paths relative to ``root/videos``), ``root/label_map.txt`` (one class name per
-    line) and ``root/meta.json`` (the generation arguments and every clip's spec).
+def _clip_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    # one generator per clip: the files do not depend on the order (or process) they are made in
+    return np.random.default_rng([seed, {'train': 0, 'val': 1}[split], index])
 
-    Classes are balanced in both splits; the same arguments always give the same files.
-    Returns the paths written.
+
+def _write_clip(job) -> dict:
+    path, split, index, label, kw = job
+    spec = sample_clip_spec(_clip_rng(kw['seed'], split, index), label, kw['size'],
+                            kw['num_frames'], kw['num_lanes'])
+    write_mp4(path, render_clip(spec), fps=kw['fps'])
+    return asdict(spec)
+
+
+def generate_dataset(root: str, num_train: int = 1000, num_val: int = 200, size: int = 64,
+                     num_frames: int = 16, num_lanes: int = 2, seed: int = 0, fps: int = 16,
+                     workers: int = 1, progress: bool = False) -> Dict[str, str]:
+    """Write the benchmark under ``root``.
+
+    * ``videos/{train,val}/*.mp4``: h264 clips, ``num_frames`` frames of ``size`` x ``size``;
+    * ``train.txt``, ``val.txt``: ``relative/path.mp4 label`` lines (relative to ``videos/``),
+      the format of :class:`~mmaction.datasets.VideoDataset`;
+    * ``label_map.txt``: class names, one per line, line ``i`` naming label ``i``;
+    * ``meta.json``: the arguments and every clip's drawn parameters.
+
+    Classes are balanced in both splits. The same arguments give the same videos, whatever
+    ``workers`` (processes encoding in parallel). Returns the paths written.
     """
-    os.makedirs(osp.join(root, 'videos'), exist_ok=True)
-    rng = np.random.default_rng(seed)
-    specs = {}
+    names = class_names(num_lanes)
+    kw = dict(size=size, num_frames=num_frames, num_lanes=num_lanes, seed=seed, fps=fps)
+    jobs, lists = [], {}
     for split, count in (('train', num_train), ('val', num_val)):
         os.makedirs(osp.join(root, 'videos', split), exist_ok=True)
-        labels = np.arange(count) % len(CLASSES)
-        rng.shuffle(labels)
-        lines = []
+        labels = np.arange(count) % len(names)
+        np.random.default_rng([seed, 2, len(split)]).shuffle(labels)
+        lists[split] = []
         for i, label in enumerate(labels):
-            spec = sample_clip_spec(rng, int(label), size, num_frames)
             rel = f'{split}/{split}_{i:05d}.mp4'
-            write_mp4(osp.join(root, 'videos', rel), render_clip(spec), fps=fps)
-            lines.append(f'{rel} {label}')
-            specs[rel] = asdict(spec)
-        with open(osp.join(root, f'{split}.txt'), 'w') as f:
-            f.write('\n'.join(lines) + '\n')
-    with open(osp.join(root, 'label_map.txt'), 'w') as f:
-        f.write('\n'.join(CLASSES) + '\n')
-    meta = dict(num_train=num_train, num_val=num_val, size=size, num_frames=num_frames,
-                seed=seed, fps=fps, classes=list(CLASSES), clips=specs)
-    with open(osp.join(root, 'meta.json'), 'w') as f:
-        json.dump(meta, f)
+            jobs.append((osp.join(root, 'videos', rel), split, i, int(label), kw))
+            lists[split].append(f'{rel} {label}')
+
+    if workers > 1:
+        from multiprocessing import get_context
+        with get_context('spawn').Pool(workers) as pool:
+            specs = list(_progress(pool.imap(_write_clip, jobs, chunksize=8), len(jobs), progress))
+    else:
+        specs = list(_progress(map(_write_clip, jobs), len(jobs), progress))
+
+    for split, lines in lists.items():
+        write_text_atomic(osp.join(root, f'{split}.txt'), '\n'.join(lines) + '\n')
+    write_text_atomic(osp.join(root, 'label_map.txt'), '\n'.join(names) + '\n')
+    meta = dict(kw, num_train=num_train, num_val=num_val, classes=list(names),
+                clips={osp.relpath(job[0], osp.join(root, 'videos')): spec
+                       for job, spec in zip(jobs, specs)})
+    write_text_atomic(osp.join(root, 'meta.json'), json.dumps(meta))
     return dict(videos=osp.join(root, 'videos'), train=osp.join(root, 'train.txt'),
                 val=osp.join(root, 'val.txt'), label_map=osp.join(root, 'label_map.txt'))
+
+
+def _progress(iterable, total, show):
+    if not show:
+        yield from iterable
+        return
+    from mmengine.utils import ProgressBar
+    bar = ProgressBar(total)
+    for item in iterable:
+        bar.update()
+        yield item
+    print(flush=True)

@@ -107,7 +107,6 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
     pre_heads = _PretrainHeads(width)
     params = list(tower.parameters()) + list(pre_heads.parameters())
     optim = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(optim, lr, total_steps=iters, pct_start=0.05)
     start = time.time()
     stats = {}
     for it in range(1, iters + 1):
@@ -124,7 +123,6 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
         optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()
-        sched.step()
         if it % log_every == 0 or it == iters:
             with torch.no_grad():
                 fg = cls_t > 0

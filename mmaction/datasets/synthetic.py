@@ -87,7 +87,7 @@ def _random_colour(rng: np.random.Generator, avoid: np.ndarray) -> Tuple[int, in
 def sample_clip_spec(rng: np.random.Generator, label: int, size: int = 64,
                      num_frames: int = 16, num_lanes: int = 1,
                      radius: Tuple[float, float] = (0.09, 0.15),
-                     speed: Tuple[float, float] = (0.04, 0.07)) -> ClipSpec:
+                     speed: Tuple[float, float] = (0.025, 0.045)) -> ClipSpec:
     """Draw every nuisance factor at random, independently of ``label``.
 
     ``radius`` and ``speed`` (per frame) are ranges as fractions of the frame side.
@@ -197,8 +197,8 @@ def _write_clip(job) -> dict:
     return asdict(spec)
 
 
-def generate_dataset(root: str, num_train: int = 1000, num_val: int = 200, size: int = 64,
-                     num_frames: int = 16, num_lanes: int = 2, seed: int = 0, fps: int = 16,
+def generate_dataset(root: str, num_train: int = 2000, num_val: int = 200, size: int = 64,
+                     num_frames: int = 16, num_lanes: int = 1, seed: int = 0, fps: int = 16,
                      workers: int = 1, progress: bool = False) -> Dict[str, str]:
     """Write the benchmark under ``root``.
 

@@ -1,7 +1,6 @@
 """matplotlib is optional (``pip install -e ".[plots]"``); the plots ask for it here."""
 import os
 import os.path as osp
-import tempfile
 
 #: what the plotting commands say when matplotlib is missing
 INSTALL_HINT = 'pip install -e ".[plots]"'
@@ -24,9 +23,9 @@ def save_figure(fig, path: str, dpi: int = 120) -> str:
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     suffix = osp.splitext(path)[1].lstrip('.').lower() or 'png'
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with open(tmp, 'wb') as f:
             fig.savefig(f, format=suffix, dpi=dpi, bbox_inches='tight')
         os.replace(tmp, path)
     finally:

@@ -1,7 +1,6 @@
 """Write a copy of a video with a text label drawn on every frame (``demo/demo.py``)."""
 import os
 import os.path as osp
-import tempfile
 from fractions import Fraction
 from typing import Optional, Tuple
 
@@ -63,8 +62,8 @@ def write_labelled_video(src: str, dst: str, text: str, fps: Optional[float] = N
     container_format, codec = VIDEO_FORMATS[suffix]
     folder = osp.dirname(osp.abspath(dst))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(dst)}.', suffix='.tmp')
-    os.close(fd)
+    # hidden, in the same folder (so the rename is atomic), and created with the usual mode
+    tmp = osp.join(folder, f'.{osp.basename(dst)}.{os.getpid()}.tmp')
     count = 0
     try:
         with av.open(src) as source, av.open(tmp, 'w', format=container_format) as out:

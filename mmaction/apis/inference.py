@@ -255,13 +255,9 @@ def build_test_input(cfg: Config, video: VideoInput) -> dict:
             raise FileNotFoundError(f'video {path} does not exist')
         elif reads_frames:  # a frame-folder config given a video file: decode it with PyAV
             results.update(filename=path, start_index=0)
-            swapped = []
-            for step in steps:
-                if _step_type(step) == 'RawFrameDecode':
-                    swapped += [dict(type='PyAVInit'), dict(type='PyAVDecode')]
-                else:
-                    swapped.append(step)
-            steps = swapped
+            steps = [dict(type='PyAVInit')] + [
+                dict(type='PyAVDecode') if _step_type(s) == 'RawFrameDecode' else s
+                for s in steps]
         else:
             results['filename'] = path
     else:
@@ -299,7 +295,8 @@ def inference_recognizer(model: nn.Module,
                          video: VideoInput,
                          topk: int = 5,
                          label_names: Union[str, os.PathLike, Sequence[str], None] = None,
-                         return_scores: bool = False):
+                         return_scores: bool = False
+                         ) -> Union[List[Prediction], Tuple[List[Prediction], np.ndarray]]:
     """Recognise the action in one video.
 
     Args:

@@ -11,7 +11,9 @@ Accepted sources:
   first, so that a resumed run reads as one curve (a later record of the same iteration or
   epoch replaces the earlier one); the text logs when there is no ``scalars.json``;
 * the text log ``<timestamp>.log`` (mmengine's ``Epoch(train) [e][i/N] key: value`` lines,
-  and mmcv 1.x's ``Epoch [e][i/N] key: value, ...``: the original AIM code's logs);
+  and mmcv 1.x's ``Epoch [e][i/N] key: value, ...``: the original AIM code's logs). In
+  iteration-based runs a validation line (``Iter(val) [i/N]`` counts validation batches) is
+  filed under the last training iteration logged before it;
 * mmcv 1.x's ``*.log.json`` (records with ``"mode": "train"|"val"``). These count ``iter``
   within the epoch and do not record the epoch's length: the length is taken as the largest
   ``iter`` logged in an epoch, so iterations can be short by less than one logging interval.
@@ -151,9 +153,12 @@ def _text_records(path: str) -> Tuple[List[dict], List[dict]]:
             if not values:
                 continue
             if match.group('epoch') is None:  # iteration-based: Iter(train) [i/N]
-                step = int(match.group('i'))
-                (train if mode == 'train' else val).setdefault(step, {'iter': step}) \
-                    .update(values)
+                if mode == 'train':
+                    step = int(match.group('i'))
+                    train[step] = dict(values, iter=step)
+                else:  # Iter(val) [i/N] counts validation batches: file it under the
+                    step = max(train, default=0)  # last training iteration logged before
+                    val.setdefault(step, {'iter': step}).update(values)
                 continue
             epoch, i = int(match.group('epoch')), int(match.group('i'))
             if mode == 'val':

@@ -105,3 +105,32 @@ def test_bad_inputs_say_what_was_expected(model, tiny_run):
         inference_recognizer(model, frames, label_names=['a', 'b', 'c'])
     with pytest.raises(IsADirectoryError, match='decodes video files'):
         inference_recognizer(model, tiny_run['root'])
+
+
+def test_frame_folder_config(tiny_run, tmp_path):
+    """A frame-folder config (RawframeDataset, RawFrameDecode, frames counted from 1) reads
+    a folder of frames, and a video file through PyAV; both as the frames in memory."""
+    import cv2
+    from mmengine.config import Config
+    cfg = Config.fromfile(tiny_run['config'])
+    cfg.data.test.type = 'RawframeDataset'
+    cfg.data.test.pipeline = [s for s in cfg.data.test.pipeline
+                              if s['type'] not in ('DecordInit', 'DecordDecode')]
+    cfg.data.test.pipeline.insert(1, dict(type='RawFrameDecode'))
+    model = init_recognizer(cfg, tiny_run['checkpoint'], cfg_options=tiny_run['options'])
+    video = tiny_run['records'][2]['filename']
+    frames = _decode_all(video)
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for i, frame in enumerate(frames, 1):
+        cv2.imwrite(str(folder / f'img_{i:05d}.png'), frame[:, :, ::-1])  # lossless
+    model.cfg.test_dataloader.dataset.filename_tmpl = 'img_{:05}.png'
+    _, from_folder = inference_recognizer(model, str(folder), return_scores=True)
+    _, from_memory = inference_recognizer(model, frames, return_scores=True)
+    _, from_file = inference_recognizer(model, video, return_scores=True)
+    np.testing.assert_array_equal(from_folder, from_memory)
+    np.testing.assert_array_equal(from_file, from_memory)
+    np.testing.assert_array_equal(from_file, tiny_run['records'][2]['pred_score'])
+    (folder / 'img_00001.png').unlink()
+    with pytest.raises(FileNotFoundError, match='has no frame img_00001.png'):
+        inference_recognizer(model, str(folder))

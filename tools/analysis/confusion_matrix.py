@@ -82,6 +82,7 @@ def main(argv=None):
               f'({int(counts[i, i])}/{int(counts[i].sum())})')
     print(f'top-1 accuracy {np.trace(counts) / counts.sum():.4f}, mean class accuracy '
           f'{np.nanmean(accuracy):.4f}')
+    fig = None
     if args.out:
         from mmaction.visualization.backend import save_figure
         from mmaction.visualization.confusion import plot_confusion_matrix
@@ -92,7 +93,7 @@ def main(argv=None):
         save_figure(fig, args.out)
         print(f'Wrote {args.out}')
     return dict(matrix=shown, counts=counts, per_class_accuracy=accuracy, names=names,
-                failed=results.failed)
+                failed=results.failed, figure=fig)
 
 
 if __name__ == '__main__':

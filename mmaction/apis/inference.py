@@ -210,13 +210,14 @@ def _dataset_default(dataset_cfg: dict, name: str, fallback):
     return fallback
 
 
-def _count_frame_files(frame_dir: str, template: str, start: int, offset: int) -> int:
+def _count_frame_files(frame_dir: str, template: str, start: int) -> int:
+    """Frames ``start``, ``start + 1`` ... that exist in ``frame_dir``."""
     count = 0
-    while osp.isfile(osp.join(frame_dir, template.format(start + offset + count))):
+    while osp.isfile(osp.join(frame_dir, template.format(start + count))):
         count += 1
     if count == 0:
         raise FileNotFoundError(
-            f'{frame_dir} has no frame {template.format(start + offset)} (the test dataset\'s '
+            f'{frame_dir} has no frame {template.format(start)} (the test dataset\'s '
             f'filename_tmpl={template!r}, start_index={start}); give a video file or a folder '
             'of frames named like that.')
     return count
@@ -250,7 +251,7 @@ def build_test_input(cfg: Config, video: VideoInput) -> dict:
             template = _dataset_default(dataset, 'filename_tmpl', 'img_{:05}.jpg')
             results.update(frame_dir=path, filename_tmpl=template,
                            total_frames=_count_frame_files(path, template,
-                                                           results['start_index'], 0))
+                                                           results['start_index']))
         elif not osp.isfile(path):
             raise FileNotFoundError(f'video {path} does not exist')
         elif reads_frames:  # a frame-folder config given a video file: decode it with PyAV

@@ -36,13 +36,12 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
     return state
 
 
-def load_aim_checkpoint(model: nn.Module, path: str, strict: bool = True,
-                        logger: Optional[MMLogger] = None) -> dict:
-    """Load a released AIM checkpoint (``{'meta', 'state_dict'}``, keys ``backbone.*`` and
-    ``cls_head.*``) into a recognizer. Returns the checkpoint's ``meta``."""
+def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], path: str,
+                            strict: bool = True, logger: Optional[MMLogger] = None):
+    """``model.load_state_dict(state)`` with errors that name the file and the fix: a tensor
+    whose shape differs from the model's is always refused (it would otherwise stay at its
+    initial value); with ``strict``, so are missing and unexpected keys."""
     logger = logger or MMLogger.get_current_instance()
-    ckpt = safe_torch_load(path)
-    state = checkpoint_state_dict(ckpt, path)
     own = model.state_dict()
     for key, value in state.items():
         if key in own and own[key].shape != value.shape:
@@ -58,4 +57,13 @@ def load_aim_checkpoint(model: nn.Module, path: str, strict: bool = True,
     logger.info(f'Loaded {len(state)} tensors from {path}'
                 + (f'; missing {result.missing_keys}' if result.missing_keys else '')
                 + (f'; unexpected {result.unexpected_keys}' if result.unexpected_keys else ''))
+    return result
+
+
+def load_aim_checkpoint(model: nn.Module, path: str, strict: bool = True,
+                        logger: Optional[MMLogger] = None) -> dict:
+    """Load a released AIM checkpoint (``{'meta', 'state_dict'}``, keys ``backbone.*`` and
+    ``cls_head.*``) into a recognizer. Returns the checkpoint's ``meta``."""
+    ckpt = safe_torch_load(path)
+    load_state_dict_checked(model, checkpoint_state_dict(ckpt, path), path, strict, logger)
     return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}

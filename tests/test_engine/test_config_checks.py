@@ -45,8 +45,8 @@ def test_aim_readme_options_exist_in_every_config_and_it_translates(config):
     assert out.work_dir == 'work_dirs_vit/x' and out.train_dataloader.batch_size == 8
     assert out.model.backbone.with_cp is True
     assert out.optim_wrapper.clip_grad.max_norm == 20.0
-    pre = out.model.data_preprocessor
-    assert pre.mean == [122.769, 116.74, 104.04] and pre.std == [68.493, 66.63, 70.321]
+    pre = out.model.data_preprocessor  # the pipelines' Normalize values, moved to the device
+    assert pre.mean == cfg.img_norm_cfg.mean and pre.std == cfg.img_norm_cfg.std
     assert pre.format_shape == 'NCTHW' and pre.to_rgb is False
 
 

@@ -54,7 +54,7 @@ def prepare(root: str, num_train: int = 2000, num_val: int = 200, size: int = 64
         stats = pretrain_tiny_clip(paths['tower'], iters=pretrain_iters, seed=seed,
                                    log_every=max(pretrain_iters // 10, 1))
         write_text_atomic(sidecar, json.dumps(dict(
-            tower_args, **{k: v for k, v in stats.items() if k != 'tower'})))
+            tower_args, **{k: v for k, v in stats.items() if k not in ('tower', 'history')})))
     return paths
 
 

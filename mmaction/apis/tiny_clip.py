@@ -98,7 +98,8 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
     """Pretrain the image model and, if ``out_file`` is given, save it in OpenAI's layout.
 
     Images are normalised as ``(x - mean) / std`` (the synthetic configs' ``img_norm_cfg``).
-    Returns the final training metrics and the trained tower.
+    Returns the final training metrics, their ``history`` (first iteration and every
+    ``log_every``), the seconds taken and the trained ``tower``.
     """
     logger = MMLogger.get_current_instance()
     torch.manual_seed(seed)
@@ -108,7 +109,7 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
     params = list(tower.parameters()) + list(pre_heads.parameters())
     optim = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     start = time.time()
-    stats = {}
+    stats, history = {}, []
     for it in range(1, iters + 1):
         x, cls_t, off_t, occ_t = _still_batch(rng, batch_size, render_size, size, patch_size)
         tokens = _tokens(tower, (x - mean) / std)
@@ -123,7 +124,7 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
         optim.zero_grad(set_to_none=True)
         loss.backward()
         optim.step()
-        if it % log_every == 0 or it == iters:
+        if it == 1 or it % log_every == 0 or it == iters:
             with torch.no_grad():
                 fg = cls_t > 0
                 stats = dict(
@@ -131,6 +132,7 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
                     object_patch_acc=(shape_logits.argmax(-1) == cls_t)[fg].float().mean().item(),
                     occupancy_acc=((pre_heads.occupancy(tokens[:, 0]) > 0) == (occ_t > 0))
                     .float().mean().item())
+            history.append(stats)
             elapsed = time.time() - start
             logger.info(f'image pretraining [{it}/{iters}] loss {stats["loss"]:.3f}  '
                         f'shape of object patches {stats["object_patch_acc"]:.1%}  '
@@ -140,4 +142,4 @@ def pretrain_tiny_clip(out_file: Optional[str] = None,
     if out_file:
         save_openai_clip(tower, out_file, jit=True, half=True)
         logger.info(f'saved the image model as an OpenAI-layout TorchScript archive: {out_file}')
-    return dict(stats, seconds=time.time() - start, tower=tower)
+    return dict(stats, history=history, seconds=time.time() - start, tower=tower)

@@ -1,5 +1,6 @@
 # Video Swin-B (Liu et al., CVPR 2022): 3D shifted windows, fully fine-tuned (the baseline of
-# AIM's Table 6). Started from the ImageNet Swin-B by inflation (pretrained2d=True).
+# AIM's Table 6). Started from the ImageNet Swin-B by inflation (pretrained2d=True). The tiny
+# and small K400 configs derive from the Swin-B one and override the architecture.
 model = dict(
     type='Recognizer3D',
     backbone=dict(

@@ -45,8 +45,8 @@ data = dict(
 optimizer = dict(type='AdamW', lr=1e-2, betas=(0.9, 0.999), weight_decay=0.0)
 optimizer_config = dict(grad_clip=None)
 lr_config = dict(policy='fixed')
-total_epochs = 8
-checkpoint_config = dict(interval=8)
+total_epochs = 12
+checkpoint_config = dict(interval=12)
 log_config = dict(interval=1, hooks=[dict(type='TextLoggerHook')])
 log_level = 'INFO'
 load_from = None
@@ -59,7 +59,8 @@ work_dir = '{root}/work_dir'
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('swin_train')
-    generate_dataset(str(root), num_train=16, num_val=4, size=32, num_frames=8, seed=0)
+    generate_dataset(str(root), num_train=16, num_val=4, size=32, num_frames=8, num_lanes=2,
+                     seed=0)  # 4 classes
     image_model = SwinTransformer2D(patch_size=(1, 4, 4), embed_dim=16, depths=[2, 2],
                                     num_heads=[1, 2], window_size=4, input_resolution=32)
     state = dict(image_model.state_dict())
@@ -86,13 +87,13 @@ def test_tiny_aim_swin_training_lowers_the_loss(setup):
     epochs = {}
     for row in rows:
         epochs.setdefault(row['epoch'], []).append(row['loss'])
-    assert len(epochs) == 8 and all(len(v) == 4 for v in epochs.values())
-    first, last = sum(epochs[1]) / 4, sum(epochs[8]) / 4
+    assert len(epochs) == 12 and all(len(v) == 4 for v in epochs.values())
+    first, last = sum(epochs[1]) / 4, sum(epochs[12]) / 4
     assert first == pytest.approx(1.386, abs=0.05)  # chance: ln 4, heads start near zero
     assert last < 0.8 * first, epochs
 
     # only AIM's parameters moved; the frozen image weights are those of the file
-    ckpt = torch.load(osp.join(root, 'work_dir', 'epoch_8.pth'), weights_only=True)
+    ckpt = torch.load(osp.join(root, 'work_dir', 'epoch_12.pth'), weights_only=True)
     image = torch.load(osp.join(root, 'swin_imagenet.pth'), weights_only=True)['model']
     key = 'layers.1.blocks.1.attn.qkv.weight'
     assert torch.equal(ckpt['state_dict']['backbone.' + key], image[key])

@@ -21,8 +21,9 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
-from .swin_common import (Mlp, PatchEmbed3D, PatchMerging, WindowAttention, effective_window,
-                          init_swin_weights, shifted_window_attention, window_mask)
+from .swin_common import (FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging, WindowAttention,
+                          effective_window, init_swin_weights, shifted_window_attention,
+                          window_mask)
 
 
 class SwinBlock2D(nn.Module):
@@ -111,7 +112,7 @@ class SwinStage2D(nn.Module):
 
 
 @MODELS.register_module()
-class SwinTransformer2D(BaseModule):
+class SwinTransformer2D(FrozenStagesMixin, BaseModule):
     """Image Swin over the temporal tokens of a clip (AIM's 2D Swin baseline).
 
     Args:
@@ -217,23 +218,6 @@ class SwinTransformer2D(BaseModule):
         if self.pretrained:
             from mmaction.checkpoint.swin import load_swin_imagenet
             load_swin_imagenet(self, self.pretrained)
-
-    def _freeze_stages(self) -> None:
-        frozen = []
-        if self.frozen_stages >= 0:
-            frozen.append(self.patch_embed)
-        if self.frozen_stages >= 1:
-            frozen.append(self.pos_drop)
-            frozen.extend(self.layers[:self.frozen_stages])
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        return self
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -22,8 +22,8 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import DropPath
 from ..common.drop_path import linear_drop_path_rates
-from .swin_common import (Mlp, PatchEmbed3D, PatchMerging, WindowAttention, init_swin_weights,
-                          shifted_window_attention)
+from .swin_common import (FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging, WindowAttention,
+                          init_swin_weights, shifted_window_attention)
 
 
 class SwinBlock3D(nn.Module):
@@ -80,7 +80,7 @@ class SwinStage3D(nn.Module):
 
 
 @MODELS.register_module()
-class SwinTransformer3D(BaseModule):
+class SwinTransformer3D(FrozenStagesMixin, BaseModule):
     """Video Swin Transformer.
 
     Args:
@@ -171,23 +171,6 @@ class SwinTransformer3D(BaseModule):
             load_swin_imagenet(self, self.pretrained)
         else:
             load_video_swin(self, self.pretrained)
-
-    def _freeze_stages(self) -> None:
-        frozen = []
-        if self.frozen_stages >= 0:
-            frozen.append(self.patch_embed)
-        if self.frozen_stages >= 1:
-            frozen.append(self.pos_drop)
-            frozen.extend(self.layers[:self.frozen_stages])
-        for module in frozen:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        return self
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:

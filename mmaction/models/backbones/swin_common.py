@@ -362,3 +362,26 @@ def init_swin_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.LayerNorm):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+class FrozenStagesMixin:
+    """``frozen_stages`` for the Swin backbones: -1 freezes nothing, 0 the patch embedding,
+    k >= 1 also the first k stages (eval mode, no gradients); re-applied by every ``train()``
+    so that the runner switching modes does not wake them up."""
+
+    def _freeze_stages(self) -> None:
+        frozen = []
+        if self.frozen_stages >= 0:
+            frozen.append(self.patch_embed)
+        if self.frozen_stages >= 1:
+            frozen.append(self.pos_drop)
+            frozen.extend(self.layers[:self.frozen_stages])
+        for module in frozen:
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        return self

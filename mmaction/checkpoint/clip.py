@@ -174,7 +174,7 @@ def load_clip_into(backbone: torch.nn.Module, spec: str,
         group = next(p for p in AIM_ONLY if p in key)
         groups[group] = groups.get(group, 0) + 1
     logger.info(f'Loaded CLIP image weights from {path} ({len(visual)} tensors). '
-                f'Not in the file, left at their AIM initialisation: '
+                'Not in the file, left at their AIM initialisation: '
                 + (', '.join(f'{n} {g} tensors' for g, n in groups.items()) or 'none')
-                + f'. Ignored from the file: visual.proj and the text tower.')
+                + '. Ignored from the file: visual.proj and the text tower.')
     return missing

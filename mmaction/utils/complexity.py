@@ -1,7 +1,6 @@
 """Parameter and multiply-accumulate counts, with torch's own flop counter."""
 from typing import Dict, Tuple
 
-import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 

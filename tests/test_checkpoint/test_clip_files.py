@@ -1,6 +1,4 @@
 """OpenAI CLIP files: both formats load, mismatches and missing files explain themselves."""
-import pickle
-
 import pytest
 import torch
 

@@ -22,6 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from mmaction.apis import synthetic_benchmark as bench  # noqa: E402
 from mmaction.utils.fileio import write_text_atomic  # noqa: E402
+from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
 
 VIT = osp.join(bench.REPO, 'configs', 'recognition', 'vit')
 VARIANTS = [
@@ -46,13 +47,8 @@ def parse_args(argv=None):
 
 def machine() -> str:
     import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f if 'model name' in line)
-    except (OSError, StopIteration):
-        pass
-    return (f'{cpu}, {os.cpu_count()} cores, torch {torch.__version__} '
+    return (f'{cpu_name()}, {os.cpu_count()} cores (load average {load_average():.1f} at the '
+            f'end), torch {torch.__version__} '
             f'({torch.get_num_threads()} threads), Python {platform.python_version()}')
 
 

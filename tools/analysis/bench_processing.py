@@ -26,6 +26,8 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np  # noqa: E402
 
+from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
+
 BACKENDS = {
     'decord': ('DecordInit', 'DecordDecode'),
     'pyav': ('PyAVInit', 'PyAVDecode'),
@@ -138,14 +140,7 @@ def environment():
     import av
     import cv2
     import decord
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f if 'model name' in line)
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
-    return (f'{cpu}, {os.cpu_count()} cores (load average {load:.1f} at start); '
+    return (f'{cpu_name()}, {os.cpu_count()} cores (load average {load_average():.1f} at start); '
             f'Python {platform.python_version()}, numpy {np.__version__}, decord '
             f'{decord.__version__}, PyAV {av.__version__}, OpenCV {cv2.__version__}')
 

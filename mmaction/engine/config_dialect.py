@@ -370,14 +370,24 @@ def data_preprocessor_from_pipelines(model: dict, tree: dict) -> dict:
     return pre
 
 
+LABEL_CHECKED_DATASETS = ('VideoDataset', 'RawframeDataset')
+
+
 def finalize_config(cfg: Config) -> Config:
     """Engine additions for both dialects: default scope, data preprocessor from the
-    pipelines' ``Normalize``, and our hooks (per-epoch seeding, accumulation windows per
-    epoch, non-finite loss stop, unreadable-video accounting, test progress bar) unless the
-    config lists them already."""
+    pipelines' ``Normalize``, the head's ``num_classes`` for the datasets, and our hooks
+    (per-epoch seeding, accumulation windows per epoch, non-finite loss stop, unreadable-video
+    accounting, test progress bar) unless the config lists them already."""
     cfg.setdefault('default_scope', 'mmaction')
     tree = cfg.to_dict()
     cfg.model.data_preprocessor = data_preprocessor_from_pipelines(tree['model'], tree)
+    head_classes = (tree['model'].get('cls_head') or {}).get('num_classes')
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(split) or {}).get('dataset')
+        if head_classes and dataset and dataset.get('type') in LABEL_CHECKED_DATASETS:
+            # labels >= num_classes are then reported with file:line when the list is read,
+            # not as an index error inside the loss hours later
+            dataset.setdefault('num_classes', head_classes)
     hooks = list(cfg.get('custom_hooks') or [])
     present = {str(h.get('type')).split('.')[-1] for h in hooks if isinstance(h, dict)}
     hooks += [dict(type=h) for h in ENGINE_HOOKS if h not in present]

@@ -80,6 +80,11 @@ class ActionRunner(Runner):
                 f'{filename} was saved with save_tunable_only: {tunable_only.get("kept")} '
                 f'tensors from the file, {len(filled)} frozen parameters from the pretrained '
                 f'weights ({tunable_only.get("pretrained")}).')
+        if self._train_loop is None:
+            # a test-only run: a tensor the file lacks would stay at its random initial value
+            # and quietly spoil the metrics, so every key must be there (mmengine's default,
+            # strict=False, suits `load_from` when fine-tuning with a new head)
+            strict = True
         checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
                                                revise_keys=revise_keys)
         self._has_loaded = True

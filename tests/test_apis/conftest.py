@@ -32,7 +32,7 @@ def tiny_run(tmp_path_factory):
     MMLogger.get_current_instance()  # made here, not inside a test that captures stdout
     root = tmp_path_factory.mktemp('apis')
     paths = generate_dataset(str(root / 'data'), num_train=8, num_val=4, size=64,
-                             num_frames=12, num_lanes=2, seed=0)
+                             num_frames=12, seed=0)
     clip = write_clip_file(root / 'tiny_clip.pt', make_clip_tower(seed=1, layers=4), jit=True)
     options = {
         'model.backbone.pretrained': clip,

@@ -34,7 +34,7 @@ def test_demo_prints_topk_and_writes_labelled_video(tiny_run, capsys):
     video = tiny_run['records'][3]['filename']
     out_file = tiny_run['root'] / 'demo' / 'annotated.mp4'
     _demo().main([video, tiny_run['config'], tiny_run['checkpoint'], tiny_run['label_map'],
-                  '--topk', '3', '--out-file', str(out_file), '--cfg-options',
+                  '--topk', '2', '--out-file', str(out_file), '--cfg-options',
                   *_options(tiny_run)])
     printed = capsys.readouterr().out
     names = open(tiny_run['label_map']).read().splitlines()

@@ -142,8 +142,27 @@ def test_mmengine_dialect_config_passes_through():
         train_cfg=dict(by_epoch=True, max_epochs=2),
         custom_hooks=[dict(type='EpochSeedHook')])
     out = translate_config(Config(original)).to_dict()
-    for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert out[key] == original[key]
+    # the one addition: the head's class count, so the list's labels are checked on reading
+    assert out['train_dataloader'].pop('dataset').pop('num_classes') == 4
+    assert out['train_dataloader'] == {k: v for k, v in original['train_dataloader'].items()
+                                       if k != 'dataset'}
     assert out['default_scope'] == 'mmaction'
     hooks = [h['type'] for h in out['custom_hooks']]
     assert hooks.count('EpochSeedHook') == 1 and 'NonFiniteLossHook' in hooks
+
+
+def test_dataset_labels_are_checked_against_the_head(tmp_path):
+    """A label the head cannot predict fails when the list is read, naming file and line,
+    instead of as an index error inside the loss (seen with a 4-class list on a 2-class
+    config)."""
+    from mmaction.registry import DATASETS
+    ann = tmp_path / 'train.txt'
+    ann.write_text('a.mp4 1\nb.mp4 48\n')
+    cfg = Config.fromfile(DIVING)
+    apply_cfg_options(cfg, {'data.train.ann_file': str(ann), 'data.train.data_prefix': ''})
+    out = translate_config(cfg)
+    assert out.train_dataloader.dataset.num_classes == 48
+    with pytest.raises(ValueError, match=rf'{ann}:2'):
+        DATASETS.build(out.train_dataloader.dataset)

@@ -167,7 +167,7 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
 def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> None:
     """Encode uint8 RGB frames (T, H, W, 3) as h264 mp4 (yuv420p) with PyAV, atomically.
 
-    One encoder thread, so the same frames always give the same file.
+    One encoder thread and no macroblock tree, so the same frames always give the same file.
     """
     import av
     tmp = f'{path}.tmp.mp4'
@@ -175,31 +175,17 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> No
         stream = container.add_stream('libx264', rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = 'yuv420p'
-        stream.options = {'crf': str(crf), 'preset': 'veryfast', 'threads': '1'}
+        # libx264's macroblock-tree rate control reads memory it never wrote (the same frames
+        # gave different files under MALLOC_PERTURB_=0/1/165, or after torch had used the
+        # heap): without it the file depends on the pixels alone
+        stream.options = {'crf': str(crf), 'preset': 'veryfast', 'threads': '1',
+                          'x264-params': 'no-mbtree=1'}
         for frame in frames:
-            for packet in stream.encode(_yuv420p_frame(frame)):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     os.replace(tmp, path)
-
-
-def _yuv420p_frame(rgb: np.ndarray):
-    """An RGB frame as a yuv420p ``av.VideoFrame`` whose every byte is set.
-
-    FFmpeg pads each plane row to an aligned line size and leaves the padding uninitialised;
-    libx264 reads some of it, which made about one clip in twenty encode differently from run
-    to run. Zeroed padding makes the file a function of the pixels alone.
-    """
-    import av
-    converted = av.VideoFrame.from_ndarray(rgb, format='rgb24').reformat(format='yuv420p')
-    frame = av.VideoFrame(converted.width, converted.height, 'yuv420p')
-    for src, dst in zip(converted.planes, frame.planes):
-        rows = np.zeros((dst.height, dst.line_size), np.uint8)
-        rows[:, :src.width] = np.frombuffer(src, np.uint8).reshape(
-            src.height, src.line_size)[:, :src.width]
-        dst.update(rows.tobytes())
-    return frame
 
 
 def _clip_rng(seed: int, split: str, index: int) -> np.random.Generator:

@@ -15,11 +15,16 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'recognition', 'vit', 'vitclip_tiny_synthetic.py')
 
 
-def _run(args):
+def run_tool(args) -> subprocess.CompletedProcess:
+    """``python ARGS`` in the repository, single-threaded and outside any launcher."""
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
     env.pop('RANK', None)
-    out = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=600)
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def _run(args):
+    out = run_tool(args)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
 

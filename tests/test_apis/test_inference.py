@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmaction.apis import init_recognizer, inference_recognizer
+from tests.test_apis.conftest import run_tool
 
 
 def _decode_all(path):
@@ -139,23 +140,15 @@ def test_frame_folder_config(tiny_run, tmp_path):
 def test_tools_test_refuses_a_full_checkpoint_missing_a_key(tiny_run, tmp_path):
     """mmengine loads with strict=False; in a test-only run a missing tensor would stay at its
     random initial value and spoil the metrics silently, so tools/test.py names it instead."""
-    import subprocess
-    import sys
-
-    from tests.test_apis.conftest import ROOT
     state = init_recognizer(tiny_run['config'], tiny_run['checkpoint'],
                             cfg_options=tiny_run['options']).state_dict()
     key = 'backbone.transformer.resblocks.0.T_Adapter.D_fc1.weight'
     del state[key]
     partial = tmp_path / 'partial.pth'
     torch.save({'meta': {}, 'state_dict': state}, partial)
-    out = subprocess.run(
-        [sys.executable, 'tools/test.py', tiny_run['config'], str(partial), '--eval',
-         'top_k_accuracy', '--work-dir',
-         str(tmp_path / 'work'), '--cfg-options',
-         *[f'{k}={v}' for k, v in tiny_run['options'].items()],
-         'data.test_dataloader.workers_per_gpu=0'],
-        cwd=ROOT, env=dict(__import__('os').environ, PYTHONPATH=ROOT), capture_output=True,
-        text=True, timeout=600)
+    out = run_tool(['tools/test.py', tiny_run['config'], str(partial), '--eval',
+                    'top_k_accuracy', '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+                    *[f'{k}={v}' for k, v in tiny_run['options'].items()],
+                    'data.test_dataloader.workers_per_gpu=0'])
     assert out.returncode != 0
     assert key in out.stdout + out.stderr

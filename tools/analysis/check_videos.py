@@ -94,7 +94,8 @@ def parse_args(argv=None):
     parser.add_argument('ann_file')
     parser.add_argument('--data-prefix', default='', help="the config's data_prefix")
     parser.add_argument('--type', default='videos', choices=['videos', 'rawframes'])
-    parser.add_argument('--decoder', default='decord', choices=sorted(DECODERS))
+    parser.add_argument('--decoder', default='pyav', choices=sorted(DECODERS),
+                        help="the configs' decoder: pyav in ours, decord in AIM's")
     parser.add_argument('--full', action='store_true', help='decode every frame')
     parser.add_argument('--nproc', type=int, default=os.cpu_count() or 1)
     parser.add_argument('--filename-tmpl', default='img_{:05}.jpg', help='rawframes')

@@ -280,8 +280,8 @@ class PyAVDecode(BaseTransform):
     For each wanted frame, decoding starts at the last keyframe before it (or continues, when
     no keyframe lies between the previous wanted frame and this one). Frames that are not
     wanted and that no other frame references (B-frames, mostly) are skipped by the decoder
-    itself (``skip_frame='NONREF'``), and only wanted frames are converted to RGB; this is
-    what makes it faster than decord, which converts every frame it passes.
+    itself (``skip_frame='NONREF'``), and only wanted frames are converted to RGB. The
+    skipping is what decord cannot do, and most of why this is faster (docs/data.md).
 
     Reads ``video_reader``, ``frame_inds``; writes ``imgs``, ``original_shape``,
     ``img_shape``.

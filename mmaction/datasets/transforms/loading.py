@@ -17,6 +17,7 @@ through.
 import bisect
 import io
 import os
+import math
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -209,10 +210,10 @@ class DecordDecode(BaseTransform):
 class _PyAVVideo:
     """An open container and its video packets, indexed without decoding.
 
-    ``packets`` are in decode order. When every packet has a distinct pts, frame ``i`` (in
-    presentation order) is the frame whose pts is the ``i``-th smallest, so any frame can be
-    reached by decoding from the keyframe before it; otherwise (``exact`` False) frames are
-    counted in the order the decoder outputs them.
+    ``packets`` are in decode order. When every packet has a distinct presentation
+    timestamp, frame ``i`` (in presentation order) is the frame whose pts is the ``i``-th
+    smallest, so any frame can be reached by decoding from the keyframe before it; otherwise
+    (``exact`` False) frames are counted in the order the decoder outputs them.
     """
 
     def __init__(self, container, stream):
@@ -220,13 +221,21 @@ class _PyAVVideo:
         self.stream = stream
         self.packets = [p for p in container.demux(stream) if p.size > 0]
         pts = [p.pts for p in self.packets]
-        self.exact = bool(pts) and None not in pts and len(set(pts)) == len(pts)
+        self.exact = (bool(pts) and None not in pts and len(set(pts)) == len(pts)
+                      and self.stamps_show_order(stream, pts))
         if self.exact:
             self.pts = np.sort(np.asarray(pts, dtype=np.int64))
             self.position = {p: i for i, p in enumerate(pts)}  # pts -> decode position
             self.keyframes = [i for i, p in enumerate(self.packets) if p.is_keyframe]
             if not self.keyframes or self.keyframes[0] != 0:
                 self.keyframes.insert(0, 0)  # decoding starts at the first packet anyway
+
+    @staticmethod
+    def stamps_show_order(stream, pts: List[int]) -> bool:
+        """Whether the packets' pts are presentation stamps. AVI stores decode-order stamps
+        (its H.264 with B-frames shows frames in another order than they say): pts that only
+        increase in decode order, in a stream whose codec reorders frames, are not."""
+        return not stream.codec_context.has_b_frames or any(a > b for a, b in zip(pts, pts[1:]))
 
     def __len__(self) -> int:
         return len(self.packets)
@@ -280,8 +289,9 @@ class PyAVDecode(BaseTransform):
     For each wanted frame, decoding starts at the last keyframe before it (or continues, when
     no keyframe lies between the previous wanted frame and this one). Frames that are not
     wanted and that no other frame references (B-frames, mostly) are skipped by the decoder
-    itself (``skip_frame='NONREF'``), and only wanted frames are converted to RGB. The
-    skipping is what decord cannot do, and most of why this is faster (docs/data.md).
+    itself (``skip_frame='NONREF'``, for FFmpeg's own decoders of the codecs in
+    ``SKIPS_PER_PACKET``), and only wanted frames are converted to RGB. The skipping is what
+    decord cannot do, and most of why this is faster (docs/data.md).
 
     Reads ``video_reader``, ``frame_inds``; writes ``imgs``, ``original_shape``,
     ``img_shape``.
@@ -292,6 +302,12 @@ class PyAVDecode(BaseTransform):
         mode: ``'accurate'`` (exact frames) or ``'efficient'`` (each index reads the
             keyframe at or before it, as mmaction2's efficient mode).
     """
+
+    # Decoders that apply ``skip_frame`` to the packet being sent. Others may not: libdav1d
+    # (AV1) applies it to whichever frame leaves its queue next, and keeps skipping after it
+    # is reset, so a wanted frame would never come out.
+    SKIPS_PER_PACKET = frozenset({'h264', 'hevc', 'mpeg4', 'mpeg2video', 'mpeg1video', 'h263',
+                                  'vp8', 'vp9'})
 
     def __init__(self, multi_thread: bool = False, mode: str = 'accurate'):
         if mode not in ('accurate', 'efficient'):
@@ -365,7 +381,9 @@ class PyAVDecode(BaseTransform):
         slot: Dict[int, int] = {int(p): j for j, p in enumerate(wanted)}
         out: List[Optional[np.ndarray]] = [None] * len(uniq)
         missing = set(slot)
+        skip = 'NONREF' if codec.codec.name in self.SKIPS_PER_PACKET else 'DEFAULT'
         next_packet = None  # decode position of the next packet to send
+        shown = -math.inf  # pts of the last frame output since the decoder (re)started
         for target in (int(p) for p in wanted):
             if target not in missing:
                 continue
@@ -373,11 +391,11 @@ class PyAVDecode(BaseTransform):
             if next_packet is None or start > next_packet:
                 if next_packet is not None:
                     codec.flush_buffers()  # jump: skipping packets is cheaper than decoding
-                next_packet = start
+                next_packet, shown = start, -math.inf
             while target in missing:
                 if next_packet < len(video.packets):
                     packet = video.packets[next_packet]
-                    codec.skip_frame = 'DEFAULT' if packet.pts in missing else 'NONREF'
+                    codec.skip_frame = 'DEFAULT' if packet.pts in missing else skip
                     decoded = codec.decode(packet)
                 elif next_packet == len(video.packets):
                     codec.skip_frame = 'DEFAULT'
@@ -387,6 +405,10 @@ class PyAVDecode(BaseTransform):
                     return None
                 next_packet += 1
                 for frame in decoded:
+                    if frame.pts is None or frame.pts <= shown:  # not presentation stamps
+                        codec.skip_frame = 'DEFAULT'
+                        return None
+                    shown = frame.pts
                     if frame.pts in missing:
                         out[slot[frame.pts]] = self._rgb(frame)
                         missing.discard(frame.pts)
@@ -488,9 +510,12 @@ class OpenCVDecode(BaseTransform):
                         reader.grab()
                 ok, frame = reader.read()
                 if not ok:
-                    raise VideoDecodeError(results['filename'],
-                                           f'frame {idx} of {total} cannot be read (the file '
-                                           'is probably truncated)')
+                    code = int(reader.get(cv2.CAP_PROP_FOURCC))
+                    fourcc = ''.join(chr((code >> s) & 0xFF) for s in (0, 8, 16, 24)).strip()
+                    raise VideoDecodeError(
+                        results['filename'], f'frame {idx} of {total} cannot be read: the file '
+                        f'is truncated, or this OpenCV cannot decode its codec ({fourcc!r}; '
+                        'PyAVDecode reads more codecs)')
                 if out is None:
                     out = np.empty((len(uniq), ) + frame.shape, dtype=np.uint8)
                 elif frame.shape != out.shape[1:]:

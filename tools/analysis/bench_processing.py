@@ -169,8 +169,9 @@ def render(rows, env, command):
         '',
         f'Machine: {env}. One process, one thread, as one data-loader worker runs the '
         'pipeline. "clips/s per worker" is clips per second of CPU time of that process (what '
-        'a worker delivers with a core to itself); "wall" is clips per elapsed second, lower '
-        'when other processes compete for the cores.',
+        'a worker delivers with a core to itself), the median of the runs whose range follows '
+        '(the machine is a shared VM: the CPU a process gets varies); "wall" is clips per '
+        'elapsed second, lower when other processes compete for the cores.',
         '',
         f'Videos: {ENCODING_TEXT}.',
         '',
@@ -181,13 +182,14 @@ def render(rows, env, command):
         f'`{K400_CONFIG}` as shipped (8 frames 16 apart), whose own decoder is PyAV; '
         'each row swaps in the backend named.',
         '',
-        '| pipeline | backend | clips/s per worker | (wall) | decode ms/clip | '
+        '| pipeline | backend | clips/s per worker | (range) | (wall) | decode ms/clip | '
         'augment ms/clip | format ms/clip | augment share |',
-        '|---|---|---|---|---|---|---|---|',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
-    for name, backend, rate, wall, stages in rows:
+    for name, backend, rate, spread, wall, stages in rows:
         total = sum(stages.values())
-        lines.append(f"| {name} | {backend} | {rate:.1f} | {wall:.1f} | "
+        lines.append(f"| {name} | {backend} | {rate:.1f} | {spread[0]:.1f}-{spread[1]:.1f} | "
+                     f"{wall:.1f} | "
                      f"{1e3 * stages.get('decode', 0):.1f} "
                      f"| {1e3 * stages.get('augment', 0):.1f} | "
                      f"{1e3 * stages.get('format', 0):.1f} | "
@@ -230,6 +232,8 @@ def main(argv=None):
     parser.add_argument('--video-dir', default='data/bench_processing')
     parser.add_argument('--num-videos', type=int, default=8)
     parser.add_argument('--passes', type=int, default=5, help='timed passes over the videos')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed runs per row; the table shows the median and the range')
     parser.add_argument('--backends', nargs='+', default=list(BACKENDS), choices=list(BACKENDS))
     parser.add_argument('--pipelines', nargs='+', default=['k400_train', 'sthv2_train', 'k400_config'],
                         choices=['k400_train', 'sthv2_train', 'k400_config'])
@@ -246,13 +250,18 @@ def main(argv=None):
     rows = []
     for name in args.pipelines:
         for backend in args.backends:
-            np.random.seed(0)
             steps = config_pipeline(backend) if name == 'k400_config' else pipelines(backend)[name]
-            rate, wall, stages = run(steps, files, args.passes)
-            rows.append((name, backend, rate, wall, stages))
-            print(f'{name:12s} {backend:7s} {rate:6.1f} clips/CPU-s ({wall:5.1f} wall)  ' +
-                  '  '.join(
-                f'{k} {1e3 * v:.1f} ms' for k, v in sorted(stages.items())), flush=True)
+            repeats = []
+            for _ in range(args.repeats):
+                np.random.seed(0)
+                repeats.append(run(steps, files, args.passes))
+            repeats.sort(key=lambda r: r[0])
+            rate, wall, stages = repeats[len(repeats) // 2]  # the median run
+            spread = (repeats[0][0], repeats[-1][0])
+            rows.append((name, backend, rate, spread, wall, stages))
+            print(f'{name:12s} {backend:7s} {rate:6.1f} clips/CPU-s '
+                  f'({spread[0]:.1f}-{spread[1]:.1f}; {wall:5.1f} wall)  ' + '  '.join(
+                      f'{k} {1e3 * v:.1f} ms' for k, v in sorted(stages.items())), flush=True)
     command = 'PYTHONPATH=. python tools/analysis/bench_processing.py ' + ' '.join(
         a for a in (argv if argv is not None else sys.argv[1:]))
     section = render(rows, env, command.strip())

@@ -21,7 +21,7 @@ img_norm_cfg = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
 # turning the camera (166, 167) something from left to right / right to left
 flip_label_map = {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
 # PyAV decodes the same pixels as AIM's DecordInit/DecordDecode (which work here too) at
-# 1.6x the clips/s per data-loader worker: docs/data.md, "Decoders".
+# 1.5x the clips/s per data-loader worker: docs/data.md, "Decoders".
 train_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=32, frame_interval=1, num_clips=1, frame_uniform=True),

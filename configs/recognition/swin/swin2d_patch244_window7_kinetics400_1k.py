@@ -17,7 +17,7 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
 img_norm_cfg = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_bgr=False)
 # PyAV decodes the same pixels as AIM's DecordInit/DecordDecode (which work here too) at
-# 1.6x the clips/s per data-loader worker: docs/data.md, "Decoders".
+# 1.5x the clips/s per data-loader worker: docs/data.md, "Decoders".
 train_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=32, frame_interval=2, num_clips=1),

@@ -15,7 +15,7 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
 img_norm_cfg = dict(mean=[122.769, 116.74, 104.04], std=[68.493, 66.63, 70.321], to_bgr=False)
 # PyAV decodes the same pixels as AIM's DecordInit/DecordDecode (which work here too) at
-# 1.6x the clips/s per data-loader worker: docs/data.md, "Decoders".
+# 1.5x the clips/s per data-loader worker: docs/data.md, "Decoders".
 train_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=16, num_clips=1),

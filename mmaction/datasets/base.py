@@ -17,6 +17,7 @@ video stream, no frames):
 """
 import logging
 import os.path as osp
+import random
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -26,6 +27,7 @@ from mmengine.logging import print_log
 
 from mmaction.registry import TRANSFORMS
 from mmaction.structures import ActionDataSample
+from .sampler import SeededIndex
 from .transforms.loading import VideoDecodeError
 
 Label = Union[int, List[int]]
@@ -234,9 +236,16 @@ class BaseActionDataset(BaseDataset):
         print_log(f'Unreadable video {err.filename}: {err.reason}. {action}',
                   logger='current', level=logging.WARNING)
 
-    def __getitem__(self, idx: int) -> dict:
+    def __getitem__(self, idx: Union[int, SeededIndex]) -> dict:
+        """The packed sample ``idx``. A :class:`~mmaction.datasets.sampler.SeededIndex` (from
+        the training sampler) first reseeds ``random`` and ``numpy``, which the transforms
+        draw from, so the sample's augmentations depend on that seed only."""
         if not self._fully_initialized:
             self.full_init()
+        if isinstance(idx, SeededIndex):
+            random.seed(idx.seed)
+            np.random.seed(idx.seed)
+            idx = idx.index
         try:
             return self.prepare_data(idx)
         except VideoDecodeError as err:

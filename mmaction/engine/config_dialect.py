@@ -5,7 +5,7 @@ AIM / mmaction2 0.x key                    mmengine Runner argument
 =========================================  ==================================================
 ``data.videos_per_gpu/workers_per_gpu``    ``{train,val,test}_dataloader.batch_size/num_workers``
 ``data.{val,test}_dataloader``             per-split overrides of the two above
-``data.train/val/test``                    ``*_dataloader.dataset`` (``DefaultSampler``)
+``data.train/val/test``                    ``*_dataloader.dataset`` (train: ``SeededSampler``)
 ``optimizer`` (+ ``paramwise_cfg``)        ``optim_wrapper.optimizer`` / ``.paramwise_cfg``
 ``optimizer_config.update_interval``       ``optim_wrapper.accumulative_counts``
 ``optimizer_config.grad_clip``             ``optim_wrapper.clip_grad``
@@ -107,11 +107,12 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
         loaders[f'{split}_dataloader'] = dict(
             batch_size=setting['videos_per_gpu'],
             num_workers=workers,
-            # a fresh worker pool per epoch: worker seeds then follow the epoch (exact resume)
+            # a fresh worker pool per epoch, as mmcv's loaders had
             persistent_workers=setting.get('persistent_workers', False) and workers > 0,
             pin_memory=setting.get('pin_memory', cuda),
             drop_last=setting.get('drop_last', False),
-            sampler=dict(type='DefaultSampler', shuffle=setting.get('shuffle', shuffle)),
+            sampler=dict(type='SeededSampler' if split == 'train' else 'DefaultSampler',
+                         shuffle=setting.get('shuffle', shuffle)),
             worker_init_fn=dict(type='mmaction.seed_worker'),
             dataset=dataset)
         if 'prefetch_factor' in setting and workers > 0:

@@ -8,6 +8,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
+from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
                          read_checkpoint, temp_name)
@@ -30,14 +31,17 @@ class ActionRunner(Runner):
       ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
     * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
       (``model.init_weights()`` first, then the trainable parameters);
-    * resuming checks that the checkpoint ends an epoch of this run's length (mmengine's epoch
-      loop restarts the epoch otherwise, and the learning-rate position would be wrong);
+    * resuming checks that the checkpoint ends an epoch of this run's length, or was written
+      part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
+      iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
+      restart the epoch, with the learning rate in the wrong place;
     * :meth:`test_checkpoint` runs the test loop after training on the final weights or on a
       checkpoint (``tools/train.py --test-last / --test-best``).
     """
 
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
+        self._loaded_meta: Optional[dict] = None
         super().__init__(*args, **kwargs)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
@@ -85,6 +89,7 @@ class ActionRunner(Runner):
             # and quietly spoil the metrics, so every key must be there (mmengine's default,
             # strict=False, suits `load_from` when fine-tuning with a new head)
             strict = True
+        self._loaded_meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
         checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
                                                revise_keys=revise_keys)
         self._has_loaded = True
@@ -94,16 +99,34 @@ class ActionRunner(Runner):
     def resume(self, filename: str, *args, **kwargs) -> None:
         super().resume(filename, *args, **kwargs)
         loop = self.train_loop
+        if not isinstance(loop, EpochBasedTrainLoop):
+            return
         epoch_length = len(loop.dataloader)
-        if isinstance(loop, EpochBasedTrainLoop) and self.iter != self.epoch * epoch_length:
+        done = self.iter - self.epoch * epoch_length  # batches into the next epoch
+        if done == 0:
+            return
+        rng = (self._loaded_meta or {}).get('rng')
+        if 0 < done < epoch_length and rng is not None and hasattr(loop, 'resume_at') \
+                and isinstance(loop.dataloader.sampler, SeededSampler):
+            loop.resume_at, loop.resume_rng = done, rng
+            self.logger.info(f'Resuming part-way into epoch {self.epoch + 1}: its first '
+                             f'{done} of {epoch_length} iterations are done.')
+            return
+        if 0 < done < epoch_length:
+            why = ('it holds no random state (written by a hook other than '
+                   'CheckpointHook(iter_interval=...))' if rng is None else
+                   'the training sampler is not SeededSampler, which can skip part of an epoch')
             raise ValueError(
-                f'{filename} was written after iteration {self.iter} in epoch {self.epoch}, '
-                f'but this run has {epoch_length} iterations per epoch '
-                f'({self.epoch} epochs = {self.epoch * epoch_length} iterations). Either it '
-                'was saved in the middle of an epoch (resume from an epoch_N.pth instead), or '
-                'the number of processes or data.videos_per_gpu differs from the run that '
-                'wrote it (use the same ones, or start a new schedule from its weights with '
-                f'--cfg-options load_from={filename}).')
+                f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
+                f'{self.iter}), but the run cannot continue from there: {why}. Resume from '
+                'an epoch_N.pth instead.')
+        raise ValueError(
+            f'{filename} was written after iteration {self.iter} in epoch {self.epoch}, '
+            f'but this run has {epoch_length} iterations per epoch '
+            f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '
+            'processes or data.videos_per_gpu differs from the run that wrote it (use the '
+            'same ones, or start a new schedule from its weights with '
+            f'--cfg-options load_from={filename}).')
 
     # ------------------------------------------------------------------ testing
     def test_checkpoint(self, checkpoint: Optional[str] = None) -> dict:

@@ -165,6 +165,33 @@ def test_decoders_pickle_after_use(videos, backend):
 
 
 
+
+def _decode_in_child(dec, filename, queue):
+    results = PyAVInit()(dict(filename=filename))
+    results['frame_inds'] = np.asarray(INDICES)
+    queue.put([frame_index(f) for f in dec(results)['imgs']])
+
+
+def test_pyav_decodes_in_a_process_forked_after_the_parent_decoded(videos):
+    """Data-loader workers are forked from the main process. FFmpeg's scaler threads do not
+    survive a fork, and the scaling context the parent made waits for them forever when the
+    child uses or frees it."""
+    import multiprocessing
+    dec = PyAVDecode()
+    results = PyAVInit()(dict(filename=videos['h264']))
+    results['frame_inds'] = np.asarray(INDICES)
+    dec(results)  # the parent makes its scaling context
+    ctx = multiprocessing.get_context('fork')
+    queue = ctx.Queue()
+    child = ctx.Process(target=_decode_in_child, args=(dec, videos['h264'], queue))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail('the forked process hangs in PyAVDecode')
+    assert child.exitcode == 0 and queue.get(timeout=5) == INDICES
+
+
 # --------------------------------------------- harder streams: open GOPs, AVI, MPEG-4, AV1
 # (container, encoder, options). Each reorders or skips frames in a way the common H.264-in-
 # MP4 case does not: leading frames before an open-GOP keyframe, decode-order timestamps in
@@ -243,7 +270,8 @@ def test_pyav_falls_back_when_frames_come_out_against_their_stamps(hard_videos, 
 
 # ------------------------------------------------ the shipped configs against AIM's decord
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SHIPPED = sorted(osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs/recognition/*/*.py'))
+SHIPPED = sorted(osp.relpath(p, ROOT)
+                 for p in glob.glob(osp.join(ROOT, 'configs/recognition/*/*.py'))
                  if 'synthetic' not in p)
 
 

@@ -262,3 +262,67 @@ def test_num_frames_3_trains_on_3_frame_clips_and_tunable_only_checkpoint_tests(
                    f'model.backbone.pretrained={setup["clip"]}'])
     assert 'was saved with save_tunable_only' in tested
     assert _test_metrics(tested) == _test_metrics(log)  # same as the in-memory final model
+
+
+KILL_HOOK = '''
+import os
+import signal
+
+from mmengine.hooks import Hook
+
+from mmaction.registry import HOOKS
+
+
+@HOOKS.register_module()
+class KillAfterIter(Hook):
+    """SIGKILL the process right after iteration ``at`` and its checkpoint."""
+    priority = 'LOWEST'  # after CheckpointHook
+
+    def __init__(self, at):
+        self.at = at
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.at:
+            os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_resume_part_way_into_an_epoch_equals_uninterrupted_run(setup, tmp_path):
+    """iter_interval=2: iter_N.pth every 2 iterations. The run is killed right after
+    iteration 8 (2 of the 6 iterations of epoch 2) and resumed from iter_8.pth; with a
+    data-loader worker, dropout, drop-path and gradient accumulation, it ends where the
+    uninterrupted run ends, bit for bit."""
+    root = setup['root']
+    whole, broken = root / 'work_dirs' / 'whole_iter', root / 'work_dirs' / 'broken_iter'
+    options = ['optimizer_config.update_interval=2', 'checkpoint_config.iter_interval=2']
+    _train(setup['config'], whole, '--cfg-options', *options)
+    assert sorted(n for n in os.listdir(whole) if n.endswith('.pth')) == \
+        ['epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth']  # each epoch's replaces its iter_N
+
+    (tmp_path / 'kill_hook.py').write_text(KILL_HOOK)
+    killed = tmp_path / 'killed_after_iter_8.py'
+    killed.write_text(f"_base_ = ['{setup['config']}']\n"
+                      "custom_imports = dict(imports=['kill_hook'])\n"
+                      "custom_hooks = [dict(type='KillAfterIter', at=8)]\n")
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(killed), '--work-dir', str(broken), '--seed',
+         '0', '--cfg-options', *options],
+        cwd=ROOT, env=dict(_env(), PYTHONPATH=f'{ROOT}{os.pathsep}{tmp_path}'),
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert sorted(n for n in os.listdir(broken) if n.endswith('.pth')) == \
+        ['epoch_1.pth', 'iter_8.pth']
+    assert (broken / 'last_checkpoint').read_text().endswith('iter_8.pth')
+    log = _train(setup['config'], broken, '--resume', '--cfg-options', *options)
+    assert 'Resuming part-way into epoch 2: its first 2 of 6 iterations are done' in log
+
+    a = torch.load(whole / 'epoch_3.pth', weights_only=True)
+    b = torch.load(broken / 'epoch_3.pth', weights_only=True)
+    for key in a['state_dict']:
+        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
+    for key in ('state', 'param_groups'):
+        assert repr(a['optimizer'][key]) == repr(b['optimizer'][key])
+    rows_whole, rows_broken = _scalars(str(whole)), _scalars(str(broken))
+    assert set(rows_whole) == set(rows_broken) and len(rows_whole) == 3 * 6
+    for key, row in rows_whole.items():
+        assert (row['loss'], row['lr']) == (rows_broken[key]['loss'], rows_broken[key]['lr']), key

@@ -207,6 +207,7 @@ class DecordDecode(BaseTransform):
 
 
 # ---------------------------------------------------------------------------------- PyAV
+_INHERITED_REFORMATTERS: list = []  # see PyAVDecode._rgb: never to be freed in this process
 class _PyAVVideo:
     """An open container and its video packets, indexed without decoding.
 
@@ -314,18 +315,22 @@ class PyAVDecode(BaseTransform):
             raise ValueError(f"PyAVDecode mode must be 'accurate' or 'efficient', got {mode!r}")
         self.multi_thread = multi_thread
         self.mode = mode
-        self._reformatter = None
+        self._reformatter, self._pid = None, None
 
     def __getstate__(self):  # the reformatter is a per-process FFmpeg object
-        return {**self.__dict__, '_reformatter': None}
+        return {**self.__dict__, '_reformatter': None, '_pid': None}
 
     def _rgb(self, frame) -> np.ndarray:
         """One frame as (H, W, 3) RGB. A reformatter kept across calls reuses its FFmpeg
         scaling context: a third of the cost of ``frame.to_ndarray(format='rgb24')``, same
-        pixels."""
-        if self._reformatter is None:
+        pixels. It belongs to the process that made it: one inherited through ``fork`` (a
+        data-loader worker started after the main process decoded) hangs when used or freed,
+        waiting for the scaler's threads, which the fork did not copy; it is kept, unused."""
+        if self._pid != os.getpid():
             from av.video.reformatter import VideoReformatter
-            self._reformatter = VideoReformatter()
+            if self._reformatter is not None:
+                _INHERITED_REFORMATTERS.append(self._reformatter)
+            self._reformatter, self._pid = VideoReformatter(), os.getpid()
         return self._reformatter.reformat(frame, format='rgb24').to_ndarray()
 
     def transform(self, results: dict) -> dict:

@@ -2,6 +2,7 @@
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
+from ..loops import resumed_batches
 
 
 @HOOKS.register_module()
@@ -22,4 +23,5 @@ class EpochAccumulationHook(Hook):
     def before_train_epoch(self, runner) -> None:
         wrapper = runner.optim_wrapper
         if getattr(wrapper, '_accumulative_counts', 1) > 1:
-            wrapper.initialize_count_status(runner.model, 0, len(runner.train_dataloader))
+            wrapper.initialize_count_status(runner.model, resumed_batches(runner),
+                                            len(runner.train_dataloader))

@@ -7,6 +7,7 @@ from mmengine.dist import all_gather_object, all_reduce
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
+from ..loops import resumed_batches
 
 
 def _find_attr(dataset, name: str, default):
@@ -54,6 +55,7 @@ class BadVideoHook(Hook):
         #: one entry per reported epoch: epoch, iter, substituted (all processes), files
         #: (the distinct bad files this process saw)
         self.history: List[dict] = []
+        self._resumed: Optional[dict] = None  # counts of a checkpoint written mid-epoch
 
     def before_train_epoch(self, runner) -> None:
         loader = runner.train_dataloader
@@ -67,6 +69,17 @@ class BadVideoHook(Hook):
         self.fraction, self.share = fraction, max(share, 1)
         self.limit = math.floor(fraction * self.share)
         self._reset()
+        resumed, self._resumed = self._resumed, None
+        if resumed and resumed_batches(runner):  # counts of the epoch's first part
+            self.seen, self.substituted = resumed['seen'], resumed['substituted']
+            self.bad_files = list(resumed['bad_files'])
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})['bad_videos'] = dict(
+            seen=self.seen, substituted=self.substituted, bad_files=list(self.bad_files))
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._resumed = (checkpoint.get('meta') or {}).get('bad_videos')
 
     def _reset(self) -> None:
         self.seen = 0

@@ -1,11 +1,17 @@
 """mmengine's ``CheckpointHook`` with AIM's ``save_tunable_only`` option, and the hook that
 keeps every checkpoint loadable with ``torch.load(weights_only=True)``."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
+from mmaction.utils import write_text_atomic
 from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
+from ..randomness import rng_state
 
 
 @HOOKS.register_module(name='CheckpointHook', force=True)
@@ -19,11 +25,65 @@ class CheckpointHook(MMEngineCheckpointHook):
             checkpoint's ``meta['save_tunable_only']`` records what was left out; loading it
             (``load_from``, ``--resume``, ``tools/test.py``) first loads the pretrained
             backbone, then these weights on top.
+        iter_interval: with epoch checkpoints (``by_epoch=True``), also write ``iter_N.pth``
+            every ``iter_interval`` iterations of an epoch, with the random state, so that
+            ``--resume`` continues part-way into the epoch exactly as the run would have gone
+            on. Only the newest is kept, and the epoch's checkpoint replaces it. Under
+            gradient accumulation it is written at the next update. ``None``: epochs only.
     """
 
-    def __init__(self, *args, save_tunable_only: bool = False, **kwargs):
+    def __init__(self, *args, save_tunable_only: bool = False,
+                 iter_interval: Optional[int] = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if iter_interval is not None and (not isinstance(iter_interval, int) or
+                                          iter_interval < 1):
+            raise ValueError('checkpoint_config.iter_interval must be a positive number of '
+                             f'iterations or None, got {iter_interval!r}')
         self.save_tunable_only = save_tunable_only
+        self.iter_interval = iter_interval if self.by_epoch else None
+        self._iter_due = False
+        self._iter_ckpt: Optional[str] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        if not self.iter_interval:
+            return
+        done = batch_idx + 1  # batches of this epoch trained
+        if done >= len(runner.train_dataloader):
+            return  # the epoch's own checkpoint follows
+        self._iter_due |= done % self.iter_interval == 0
+        window = getattr(runner.optim_wrapper, '_accumulative_counts', 1)
+        if self._iter_due and done % window == 0:  # no half-accumulated gradient is lost
+            self._iter_due = False
+            self._save_mid_epoch(runner)
+
+    def _save_mid_epoch(self, runner) -> None:
+        previous, filename = self._iter_ckpt, f'iter_{runner.iter + 1}.pth'
+        runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations '
+                           f'(epoch {runner.epoch + 1}, part-way)')
+        # by_epoch=False: meta records the epochs completed and the iterations done
+        runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
+                               save_param_scheduler=self.save_param_scheduler,
+                               meta=dict(rng=rng_state()), by_epoch=False,
+                               backend_args=self.backend_args)
+        self._iter_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self._iter_ckpt)
+        if is_main_process():
+            write_text_atomic(osp.join(runner.work_dir, 'last_checkpoint'), self._iter_ckpt)
+            self._remove(previous)
+
+    def after_train_epoch(self, runner) -> None:
+        super().after_train_epoch(runner)
+        self._iter_due = False
+        saved = self.every_n_epochs(runner, self.interval, self.save_begin) or (
+            self.save_last and self.is_last_train_epoch(runner))
+        if self._iter_ckpt and is_main_process() and saved:
+            self._remove(self._iter_ckpt)  # superseded by the epoch's checkpoint
+            self._iter_ckpt = None
+
+    def _remove(self, path: Optional[str]) -> None:
+        if path and self.file_backend.isfile(path):
+            self.file_backend.remove(path)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if not self.save_tunable_only:

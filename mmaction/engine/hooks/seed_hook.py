@@ -2,6 +2,7 @@
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 
+from mmaction.datasets import SeededSampler
 from mmaction.registry import HOOKS
 from ..randomness import epoch_seed, seed_everything
 
@@ -20,11 +21,13 @@ class EpochSeedHook(Hook):
 
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader
-        if getattr(loader, 'persistent_workers', False) and loader.num_workers > 0:
+        if getattr(loader, 'persistent_workers', False) and loader.num_workers > 0 and \
+                not isinstance(loader.sampler, SeededSampler):
             runner.logger.warning(
-                'train_dataloader.persistent_workers=True: workers keep their random state '
-                'across epochs, so a resumed run will not repeat the augmentations of an '
-                'uninterrupted one. Set persistent_workers=False for exact resumption.')
+                'train_dataloader.persistent_workers=True with a sampler that does not seed '
+                'each sample: workers keep their random state across epochs, so a resumed '
+                'run will not repeat the augmentations of an uninterrupted one. Use '
+                "sampler=dict(type='SeededSampler') or persistent_workers=False.")
 
     def before_train_epoch(self, runner) -> None:
         diff_rank = runner._randomness_cfg.get('diff_rank_seed', False)

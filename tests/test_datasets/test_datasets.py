@@ -185,6 +185,30 @@ def test_ceiling_stops_the_run_and_names_the_files(tmp_path, video_dir):
     assert any(f'{kind}.mp4' in str(info.value) for kind in BAD)
 
 
+
+def test_bad_video_counts_carry_over_a_resume_part_way_into_an_epoch():
+    from types import SimpleNamespace
+
+    from mmaction.engine.hooks import BadVideoHook
+    loader = SimpleNamespace(dataset=SimpleNamespace(max_bad_fraction=0.5),
+                             sampler=list(range(12)))
+    runner = SimpleNamespace(train_dataloader=loader, train_loop=SimpleNamespace(resume_at=0))
+    hook = BadVideoHook()
+    hook.before_train_epoch(runner)
+    hook.seen, hook.substituted = 4, 1
+    hook.bad_files = [dict(filename='a.mp4', error='empty file')]
+    checkpoint = dict(meta={})
+    hook.before_save_checkpoint(runner, checkpoint)  # iter_N.pth, 4 samples into the epoch
+
+    resumed, fresh = BadVideoHook(), BadVideoHook()
+    for new, batches_done in ((resumed, 2), (fresh, 0)):
+        new.after_load_checkpoint(runner, checkpoint)
+        runner.train_loop.resume_at = batches_done
+        new.before_train_epoch(runner)
+    assert (resumed.seen, resumed.substituted, resumed.bad_files) == (4, 1, hook.bad_files)
+    assert (fresh.seen, fresh.substituted, fresh.bad_files) == (0, 0, [])  # a new epoch
+
+
 def test_substitute_records_what_it_replaces(video_dir):
     root, ann, names = video_dir
     dataset = VideoDataset(ann, PIPELINE, data_prefix=root)

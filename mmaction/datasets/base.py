@@ -245,7 +245,7 @@ class BaseActionDataset(BaseDataset):
         if isinstance(idx, SeededIndex):
             random.seed(idx.seed)
             np.random.seed(idx.seed)
-            idx = idx.index
+            idx = int(idx)
         try:
             return self.prepare_data(idx)
         except VideoDecodeError as err:

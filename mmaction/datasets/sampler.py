@@ -8,17 +8,32 @@ epoch could not repeat the uninterrupted one. Here every index comes with its ow
 derived from ``(sampler seed, epoch, position in the epoch)``, and the dataset reseeds before
 running the pipeline (:meth:`mmaction.datasets.BaseActionDataset.__getitem__`).
 """
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from mmengine.dataset import DefaultSampler
 
 from mmaction.registry import DATA_SAMPLERS
 
 
-class SeededIndex(NamedTuple):
-    """A dataset index and the seed of that sample's random augmentations."""
-    index: int
-    seed: int
+class SeededIndex(int):
+    """A dataset index that carries the seed of the sample's random augmentations. It is an
+    ``int``, so dataset wrappers (``RepeatDataset`` ...) can compute with it; what they pass
+    on is a plain index, whose augmentations then come from the worker's random state."""
+
+    def __new__(cls, index: int, seed: int):
+        obj = super().__new__(cls, index)
+        obj.seed = int(seed)
+        return obj
+
+    @property
+    def index(self) -> int:
+        return int(self)
+
+    def __reduce__(self):  # to data-loader workers and back
+        return SeededIndex, (int(self), self.seed)
+
+    def __repr__(self) -> str:
+        return f'SeededIndex({int(self)}, seed={self.seed})'
 
 
 @DATA_SAMPLERS.register_module()

@@ -42,6 +42,7 @@ class ActionRunner(Runner):
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
         self._loaded_meta: Optional[dict] = None
+        self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
@@ -98,6 +99,7 @@ class ActionRunner(Runner):
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         super().resume(filename, *args, **kwargs)
+        self.resumed_from = filename
         loop = self.train_loop
         if not isinstance(loop, EpochBasedTrainLoop):
             return

@@ -115,3 +115,11 @@ def test_worker_seeds_follow_the_epoch_and_rank():
     assert first != _epoch_values(2, rank=0)  # another epoch, other augmentations
     assert first != _epoch_values(1, rank=1)  # another rank, other augmentations
     assert len(set(first)) == 4  # workers differ from each other
+
+
+def test_iter_interval_is_checked():
+    from mmaction.engine.hooks import CheckpointHook
+    with pytest.raises(ValueError, match='with by_epoch=False, interval already counts'):
+        CheckpointHook(interval=100, by_epoch=False, iter_interval=10)
+    with pytest.raises(ValueError, match='positive number of iterations or None, got 0'):
+        CheckpointHook(iter_interval=0)

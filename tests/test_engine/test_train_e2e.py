@@ -315,6 +315,8 @@ def test_resume_part_way_into_an_epoch_equals_uninterrupted_run(setup, tmp_path)
     assert (broken / 'last_checkpoint').read_text().endswith('iter_8.pth')
     log = _train(setup['config'], broken, '--resume', '--cfg-options', *options)
     assert 'Resuming part-way into epoch 2: its first 2 of 6 iterations are done' in log
+    assert sorted(n for n in os.listdir(broken) if n.endswith('.pth')) == \
+        ['epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth']  # iter_8.pth replaced by epoch_2.pth
 
     a = torch.load(whole / 'epoch_3.pth', weights_only=True)
     b = torch.load(broken / 'epoch_3.pth', weights_only=True)

@@ -1,6 +1,7 @@
 """mmengine's ``CheckpointHook`` with AIM's ``save_tunable_only`` option, and the hook that
 keeps every checkpoint loadable with ``torch.load(weights_only=True)``."""
 import os.path as osp
+import re
 from typing import Optional
 
 from mmengine.dist import is_main_process
@@ -11,6 +12,7 @@ from mmengine.model import is_model_wrapper
 from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
 from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
+from ..loops import resumed_batches
 from ..randomness import rng_state
 
 
@@ -39,10 +41,22 @@ class CheckpointHook(MMEngineCheckpointHook):
                                           iter_interval < 1):
             raise ValueError('checkpoint_config.iter_interval must be a positive number of '
                              f'iterations or None, got {iter_interval!r}')
+        if iter_interval is not None and not self.by_epoch:
+            raise ValueError('checkpoint_config.iter_interval adds iteration checkpoints to '
+                             'epoch ones; with by_epoch=False, interval already counts '
+                             'iterations (drop iter_interval)')
         self.save_tunable_only = save_tunable_only
-        self.iter_interval = iter_interval if self.by_epoch else None
+        self.iter_interval = iter_interval
         self._iter_due = False
-        self._iter_ckpt: Optional[str] = None
+        self._iter_ckpt: Optional[str] = None  # the iter_N.pth to replace next
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        resumed = getattr(runner, 'resumed_from', None)
+        if self.iter_interval and resumed_batches(runner) and resumed and \
+                osp.abspath(osp.dirname(resumed)) == osp.abspath(self.out_dir) and \
+                re.fullmatch(r'iter_\d+\.pth', osp.basename(resumed)):
+            self._iter_ckpt = resumed  # ours: the epoch's checkpoint replaces it as usual
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         super().after_train_iter(runner, batch_idx, data_batch, outputs)

@@ -15,6 +15,9 @@ from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only
 from .hooks import PlainCheckpointHook
 
 
+_LENGTH = 'epoch_length'  # meta key of iter_N.pth: iterations per epoch of the run
+
+
 def _is_remote(path: str) -> bool:
     return '://' in str(path)
 
@@ -107,23 +110,26 @@ class ActionRunner(Runner):
         done = self.iter - self.epoch * epoch_length  # batches into the next epoch
         if done == 0:
             return
-        rng = (self._loaded_meta or {}).get('rng')
-        if 0 < done < epoch_length and rng is not None and hasattr(loop, 'resume_at') \
-                and isinstance(loop.dataloader.sampler, SeededSampler):
+        meta = self._loaded_meta or {}
+        if 0 < done < epoch_length and meta.get(_LENGTH, epoch_length) == epoch_length:
+            rng = meta.get('rng')
+            if rng is None or not hasattr(loop, 'resume_at') or \
+                    not isinstance(loop.dataloader.sampler, SeededSampler):
+                why = ('it holds no random state (written by a hook other than '
+                       'CheckpointHook(iter_interval=...))' if rng is None else
+                       'the training sampler is not SeededSampler, which can skip part of an '
+                       'epoch')
+                raise ValueError(
+                    f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
+                    f'{self.iter}), but the run cannot continue from there: {why}. Resume '
+                    'from an epoch_N.pth instead.')
             loop.resume_at, loop.resume_rng = done, rng
             self.logger.info(f'Resuming part-way into epoch {self.epoch + 1}: its first '
                              f'{done} of {epoch_length} iterations are done.')
             return
-        if 0 < done < epoch_length:
-            why = ('it holds no random state (written by a hook other than '
-                   'CheckpointHook(iter_interval=...))' if rng is None else
-                   'the training sampler is not SeededSampler, which can skip part of an epoch')
-            raise ValueError(
-                f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
-                f'{self.iter}), but the run cannot continue from there: {why}. Resume from '
-                'an epoch_N.pth instead.')
+        theirs = f' of a run with {meta[_LENGTH]} iterations per epoch' if _LENGTH in meta else ''
         raise ValueError(
-            f'{filename} was written after iteration {self.iter} in epoch {self.epoch}, '
+            f'{filename} was written after iteration {self.iter} in epoch {self.epoch}{theirs}, '
             f'but this run has {epoch_length} iterations per epoch '
             f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '
             'processes or data.videos_per_gpu differs from the run that wrote it (use the '

@@ -313,6 +313,13 @@ def test_resume_part_way_into_an_epoch_equals_uninterrupted_run(setup, tmp_path)
     assert sorted(n for n in os.listdir(broken) if n.endswith('.pth')) == \
         ['epoch_1.pth', 'iter_8.pth']
     assert (broken / 'last_checkpoint').read_text().endswith('iter_8.pth')
+    refused = subprocess.run(  # other batches: iteration 8 is another point of the data
+        [sys.executable, 'tools/train.py', setup['config'], '--work-dir', str(broken), '--seed',
+         '0', '--resume', '--cfg-options', *options, 'data.videos_per_gpu=3'],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    assert refused.returncode != 0
+    assert ('iter_8.pth was written after iteration 8 in epoch 1 of a run with 6 iterations '
+            'per epoch, but this run has 4') in refused.stdout + refused.stderr
     log = _train(setup['config'], broken, '--resume', '--cfg-options', *options)
     assert 'Resuming part-way into epoch 2: its first 2 of 6 iterations are done' in log
     assert sorted(n for n in os.listdir(broken) if n.endswith('.pth')) == \

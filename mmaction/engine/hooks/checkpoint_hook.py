@@ -78,7 +78,9 @@ class CheckpointHook(MMEngineCheckpointHook):
         # by_epoch=False: meta records the epochs completed and the iterations done
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               meta=dict(rng=rng_state()), by_epoch=False,
+                               meta=dict(rng=rng_state(),
+                                         epoch_length=len(runner.train_dataloader)),
+                               by_epoch=False,
                                backend_args=self.backend_args)
         self._iter_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self._iter_ckpt)

@@ -16,8 +16,8 @@ through.
 """
 import bisect
 import io
-import os
 import math
+import os
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -208,6 +208,8 @@ class DecordDecode(BaseTransform):
 
 # ---------------------------------------------------------------------------------- PyAV
 _INHERITED_REFORMATTERS: list = []  # see PyAVDecode._rgb: never to be freed in this process
+
+
 class _PyAVVideo:
     """An open container and its video packets, indexed without decoding.
 
@@ -389,35 +391,35 @@ class PyAVDecode(BaseTransform):
         skip = 'NONREF' if codec.codec.name in self.SKIPS_PER_PACKET else 'DEFAULT'
         next_packet = None  # decode position of the next packet to send
         shown = -math.inf  # pts of the last frame output since the decoder (re)started
-        for target in (int(p) for p in wanted):
-            if target not in missing:
-                continue
-            start = self._start_packet(video, target)
-            if next_packet is None or start > next_packet:
-                if next_packet is not None:
-                    codec.flush_buffers()  # jump: skipping packets is cheaper than decoding
-                next_packet, shown = start, -math.inf
-            while target in missing:
-                if next_packet < len(video.packets):
-                    packet = video.packets[next_packet]
-                    codec.skip_frame = 'DEFAULT' if packet.pts in missing else skip
-                    decoded = codec.decode(packet)
-                elif next_packet == len(video.packets):
-                    codec.skip_frame = 'DEFAULT'
-                    decoded = codec.decode(None)  # drain the frames held for reordering
-                else:
-                    codec.skip_frame = 'DEFAULT'
-                    return None
-                next_packet += 1
-                for frame in decoded:
-                    if frame.pts is None or frame.pts <= shown:  # not presentation stamps
+        try:
+            for target in (int(p) for p in wanted):
+                if target not in missing:
+                    continue
+                start = self._start_packet(video, target)
+                if next_packet is None or start > next_packet:
+                    if next_packet is not None:
+                        codec.flush_buffers()  # jump: skipping packets beats decoding them
+                    next_packet, shown = start, -math.inf
+                while target in missing:
+                    if next_packet < len(video.packets):
+                        packet = video.packets[next_packet]
+                        codec.skip_frame = 'DEFAULT' if packet.pts in missing else skip
+                        decoded = codec.decode(packet)
+                    elif next_packet == len(video.packets):
                         codec.skip_frame = 'DEFAULT'
+                        decoded = codec.decode(None)  # drain the frames held for reordering
+                    else:
                         return None
-                    shown = frame.pts
-                    if frame.pts in missing:
-                        out[slot[frame.pts]] = self._rgb(frame)
-                        missing.discard(frame.pts)
-        codec.skip_frame = 'DEFAULT'
+                    next_packet += 1
+                    for frame in decoded:
+                        if frame.pts is None or frame.pts <= shown:  # not presentation stamps
+                            return None
+                        shown = frame.pts
+                        if frame.pts in missing:
+                            out[slot[frame.pts]] = self._rgb(frame)
+                            missing.discard(frame.pts)
+        finally:
+            codec.skip_frame = 'DEFAULT'
         return self._frames_array(out)
 
     def _decode_keyframes(self, video: _PyAVVideo, uniq: np.ndarray) -> np.ndarray:

@@ -38,9 +38,9 @@ class SeededIndex(int):
 
 @DATA_SAMPLERS.register_module()
 class SeededSampler(DefaultSampler):
-    """``DefaultSampler`` (same arguments, same indices in the same order on every rank) that
-    yields :class:`SeededIndex` values (an index with its seed) and can skip the first samples
-    of one epoch.
+    """``DefaultSampler`` (same arguments; each rank gets the indices, in the order, that
+    ``DefaultSampler`` gives it) that yields :class:`SeededIndex` values (an index with its
+    seed) and can skip the first samples of one epoch.
 
     The seed of the sample at position ``p`` of the epoch's (padded) order is
     ``derive_seed(seed, epoch, p)``: independent of the rank that loads it, of the worker and of

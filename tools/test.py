@@ -2,7 +2,8 @@
 
     python tools/test.py CONFIG CHECKPOINT [--eval top_k_accuracy mean_class_accuracy]
         [--out results.pkl|results.json] [--dump samples.pkl] [--average-clips prob|score|none]
-        [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
+        [--amp {fp16,bf16,none}] [--cfg-options KEY=VALUE ...]
+        [--launcher none|pytorch|slurm|mpi]
 
 Several GPUs: ``bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [the options above]``. Under
 DDP every video counts exactly once (the sampler's padding is dropped before evaluation).
@@ -20,6 +21,7 @@ from mmaction.engine import (ActionRunner, adapt_to_device, apply_cfg_options,  
 from mmaction.engine.launch import (EarlyLogs, add_launcher_arguments,  # noqa: E402
                                     default_work_dir, export_local_rank,
                                     init_distributed)
+from mmaction.engine.optim import AMP_CHOICES, requested_precision  # noqa: E402
 from mmaction.registry import RUNNERS  # noqa: E402
 
 EVAL_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision',
@@ -45,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument('--average-clips', choices=('prob', 'score', 'none'),
                         help='how the scores of a video\'s views are combined '
                         '(model.test_cfg.average_clips)')
+    parser.add_argument('--amp', choices=AMP_CHOICES, default=None,
+                        help="precision of the model on CUDA: fp16 or bf16 autocast, or none "
+                        "(float32); default: the config's training precision")
     parser.add_argument('--work-dir', help='where the test log goes')
     parser.add_argument('--gpu-collect', action='store_true',
                         help='gather results across GPUs through GPU memory')
@@ -59,7 +64,7 @@ def parse_args(argv=None):
     if not (args.eval or args.out or args.dump):
         parser.error('nothing to do: give --eval METRIC ... and/or --out FILE / --dump FILE')
     args.cfg_options = {**args.options, **args.cfg_options}
-    export_local_rank(args.local_rank)
+    export_local_rank(args.local_rank, args.launcher)
     return args
 
 
@@ -69,6 +74,7 @@ def build_config(args) -> Config:
     cfg = translate_config(cfg)
     if not cfg.get('test_dataloader'):
         raise SystemExit(f'{args.config} has no test set (data.test).')
+    precision = args.amp or requested_precision(cfg.get('optim_wrapper') or {})
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'val_dataloader', 'val_cfg', 'val_evaluator'):
         cfg[key] = None
@@ -93,7 +99,7 @@ def build_config(args) -> Config:
     cfg.load_from, cfg.resume = args.checkpoint, False
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.launcher = args.launcher
-    return adapt_to_device(cfg, distributed=args.launcher != 'none')
+    return adapt_to_device(cfg, distributed=args.launcher != 'none', eval_precision=precision)
 
 
 def main(argv=None):

@@ -22,6 +22,7 @@ from mmaction.engine.launch import (EarlyLogs, add_launcher_arguments,  # noqa: 
                                     default_work_dir, export_local_rank,
                                     init_distributed)
 from mmaction.engine.optim import AMP_CHOICES  # noqa: E402
+from mmaction.engine.randomness import use_deterministic_cublas  # noqa: E402
 from mmaction.registry import RUNNERS  # noqa: E402
 
 
@@ -46,7 +47,8 @@ def parse_args(argv=None):
                         '--validate)')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
-                        help='deterministic cuDNN/CUDA algorithms (slower)')
+                        help='deterministic cuDNN/CUDA algorithms and cuBLAS workspaces '
+                        '(sets CUBLAS_WORKSPACE_CONFIG=:4096:8; slower)')
     parser.add_argument('--amp', choices=AMP_CHOICES, default=None,
                         help='mixed precision, overriding optimizer_config.use_fp16: fp16 '
                         '(CUDA, dynamic loss scaling), bf16 (CUDA or CPU) or none')
@@ -67,7 +69,7 @@ def parse_args(argv=None):
         parser.error('--test-best tests the best validation checkpoint, so it needs '
                      '--validate.')
     args.cfg_options = {**args.options, **args.cfg_options}
-    export_local_rank(args.local_rank)
+    export_local_rank(args.local_rank, args.launcher)
     return args
 
 
@@ -111,6 +113,8 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.deterministic:
+        use_deterministic_cublas()  # before CUDA starts: cuBLAS reads it once per device
     init_distributed(args.launcher, Config.fromfile(args.config))
     early = EarlyLogs()
     cfg = build_config(args)

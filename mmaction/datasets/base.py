@@ -7,9 +7,9 @@ video stream, no frames):
 - training: a randomly drawn other sample is returned instead, and the packed sample's
   metainfo ``substitutions`` lists ``{'filename', 'error'}`` of every video it replaces. That
   record travels with the batch out of the data-loader workers, so the main process can count
-  (:class:`mmaction.engine.hooks.BadVideoHook` reports per epoch and stops the run when more
-  than ``max_bad_fraction`` of an epoch was substituted). Each process logs one warning per
-  bad file.
+  (:class:`mmaction.engine.hooks.BadVideoHook` warns once per bad file, reports per epoch
+  and stops the run when more than ``max_bad_fraction`` of an epoch was substituted). The
+  workers do not warn themselves: they live for the whole run and would each warn anew.
 - test mode: nothing is silently replaced. The sample keeps its own label and carries
   metainfo ``decode_failed=True``, ``filename``, ``error``; its inputs are borrowed from the
   next readable video so the batch keeps its shape. The accuracy metric leaves it out and
@@ -92,7 +92,6 @@ class BaseActionDataset(BaseDataset):
         self.modality = modality
         self.label_file = label_file
         self.max_bad_fraction = max_bad_fraction
-        self.warned_files: set = set()  # per process; see BadVideoHook
         if not isinstance(data_prefix, dict):
             data_prefix = {self.PREFIX_KEY: data_prefix or ''}
         elif len(data_prefix) != 1:
@@ -221,21 +220,6 @@ class BaseActionDataset(BaseDataset):
                             "AIM's Collect(keys=['imgs', 'label']) + ToTensor")
         return packed
 
-    #: per process, unreadable files warned about one by one before going quiet
-    MAX_WARNINGS = 20
-
-    def _warn_once(self, err: VideoDecodeError, action: str) -> None:
-        if err.filename in self.warned_files or len(self.warned_files) > self.MAX_WARNINGS:
-            return
-        self.warned_files.add(err.filename)
-        if len(self.warned_files) > self.MAX_WARNINGS:
-            print_log(f'More than {self.MAX_WARNINGS} unreadable videos in this process; the '
-                      'next ones are not logged one by one (BadVideoHook still counts them).',
-                      logger='current', level=logging.WARNING)
-            return
-        print_log(f'Unreadable video {err.filename}: {err.reason}. {action}',
-                  logger='current', level=logging.WARNING)
-
     def __getitem__(self, idx: Union[int, SeededIndex]) -> dict:
         """The packed sample ``idx``. A :class:`~mmaction.datasets.sampler.SeededIndex` (from
         the training sampler) first reseeds ``random`` and ``numpy``, which the transforms
@@ -255,8 +239,6 @@ class BaseActionDataset(BaseDataset):
 
     def _substitute(self, idx: int, first: VideoDecodeError) -> dict:
         errors = [first]
-        self._warn_once(first, 'Training uses another sample in its place (counted and '
-                        'reported at the end of the epoch).')
         for _ in range(self.max_refetch):
             other = idx
             if len(self) > 1:  # uniform over every index but idx
@@ -265,7 +247,6 @@ class BaseActionDataset(BaseDataset):
             try:
                 packed = self.prepare_data(other)
             except VideoDecodeError as err:
-                self._warn_once(err, 'Training uses another sample in its place.')
                 errors.append(err)
                 continue
             packed['data_samples'].set_metainfo(dict(substitutions=[

@@ -9,7 +9,7 @@ from .config_checks import ConfigError, apply_cfg_options
 from .config_dialect import adapt_to_device, translate_config
 from .dump_results import DumpResults
 from .hooks import *  # noqa: F401,F403
-from .loops import EpochBasedTrainLoop
+from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
 from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor,
                     resolve_precision)
@@ -18,7 +18,8 @@ from .runner import ActionRunner
 
 __all__ = [
     'find_latest_checkpoint', 'read_checkpoint', 'ConfigError', 'apply_cfg_options',
-    'adapt_to_device', 'translate_config', 'DumpResults', 'EpochBasedTrainLoop',
+    'adapt_to_device', 'translate_config', 'DumpResults', 'EpochBasedTrainLoop', 'ValLoop',
+    'TestLoop',
     'LrConfigScheduler',
     'AutocastOptimWrapper', 'TrainableParamsOptimWrapperConstructor', 'resolve_precision',
     'seed_worker', 'ActionRunner'

@@ -58,8 +58,8 @@ def restore_history_buffers(message_hub_state: dict) -> dict:
     for key, value in list(scalars.items()):
         if isinstance(value, dict) and value.get(_HISTORY_BUFFER_TAG):
             buffer = HistoryBuffer(max_length=value['max_length'])
-            buffer._log_history = value['log_history'].numpy()
-            buffer._count_history = value['count_history'].numpy()
+            buffer._log_history = value['log_history'].cpu().numpy()
+            buffer._count_history = value['count_history'].cpu().numpy()
             scalars[key] = buffer
     return message_hub_state
 

@@ -38,7 +38,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from .config_checks import LOADER_KEYS, SECTION_KEYS, ConfigError, pipelines_in_use
-from .optim import resolve_precision
+from .optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
 
 LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
                'evaluation', 'checkpoint_config', 'log_config', 'dist_params', 'workflow',
@@ -107,8 +107,10 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
         loaders[f'{split}_dataloader'] = dict(
             batch_size=setting['videos_per_gpu'],
             num_workers=workers,
-            # a fresh worker pool per epoch, as mmcv's loaders had
-            persistent_workers=setting.get('persistent_workers', False) and workers > 0,
+            # workers live for the whole run (mmcv's loaders forked a new pool every epoch and
+            # every validation); SeededSampler reseeds every training sample, so nothing random
+            # depends on a worker's history
+            persistent_workers=setting.get('persistent_workers', True) and workers > 0,
             pin_memory=setting.get('pin_memory', cuda),
             drop_last=setting.get('drop_last', False),
             sampler=dict(type='SeededSampler' if split == 'train' else 'DefaultSampler',
@@ -154,7 +156,8 @@ def translate_optimizer(optimizer: dict, optimizer_config: Optional[dict],
     use_fp16 = hook.get('use_fp16', False) or 'Fp16' in kind or bool(fp16)
     if use_fp16:
         loss_scale = (fp16 or {}).get('loss_scale', hook.get('loss_scale', 'dynamic'))
-        wrapper.update(type='AmpOptimWrapper', dtype='float16', loss_scale=loss_scale)
+        wrapper.update(type='AmpOptimWrapper', dtype='float16',
+                       loss_scale=loss_scale_setting(loss_scale))
     else:
         wrapper['type'] = 'OptimWrapper'
     return wrapper
@@ -309,6 +312,8 @@ def translate_legacy(cfg: Config) -> Config:
                           mp_cfg=dict(mp_start_method=cfg.get('mp_start_method', 'fork'),
                                       opencv_num_threads=cfg.get('opencv_num_threads', 0)),
                           dist_cfg=dist)
+    # env_cfg is no 0.x key, but --cfg-options env_cfg.allow_tf32=False must reach the runner
+    out['env_cfg'].update(_plain(cfg.get('env_cfg') or {}))
     out['model_wrapper_cfg'] = dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,
         find_unused_parameters=bool(cfg.get('find_unused_parameters', False)))
@@ -404,15 +409,28 @@ def translate_config(cfg: Config) -> Config:
 
 
 def adapt_to_device(cfg: Config, amp: Optional[str] = None, cuda: Optional[bool] = None,
-                    distributed: bool = False) -> Config:
+                    distributed: bool = False, eval_precision: Optional[str] = None) -> Config:
     """Choices that depend on this machine: mixed precision (``--amp`` or the config; fp16
-    needs CUDA), gloo instead of nccl and CPU DDP without ``device_ids`` when there is no GPU.
+    needs CUDA), validation and testing under the training's autocast dtype on CUDA, gloo
+    instead of nccl and CPU DDP without ``device_ids`` when there is no GPU.
+
+    ``eval_precision`` (``'fp16'``, ``'bf16'``, ``'none'``) is the precision of a run that
+    only tests (no ``optim_wrapper``): ``tools/test.py --amp`` or the config's training one.
     """
     cuda = torch.cuda.is_available() if cuda is None else cuda
+    precision = eval_precision or 'none'
     if cfg.get('optim_wrapper'):
         cfg.optim_wrapper = resolve_precision(_plain(cfg.optim_wrapper), amp, cuda)
-    elif amp not in (None, 'none'):
+        precision = requested_precision(cfg.optim_wrapper)
+    elif amp not in (None, 'none') and eval_precision is None:
         _logger().warning(f'--amp {amp} has no effect without training (no optim_wrapper).')
+    dtype = eval_autocast(precision, cuda)
+    for key in ('val_cfg', 'test_cfg'):
+        loop = cfg.get(key)
+        if dtype and loop and loop.get('autocast') is None and not loop.get('fp16'):
+            loop['autocast'] = dtype
+            _logger().info(f'{key}: the model runs under {dtype} autocast, as in training '
+                           '(--amp none for float32).')
     if not cuda:
         env = cfg.setdefault('env_cfg', {})
         dist = env.setdefault('dist_cfg', {})

@@ -24,8 +24,57 @@ def add_launcher_arguments(parser) -> None:
                         help=argparse.SUPPRESS)
 
 
-def export_local_rank(local_rank: int) -> None:
-    """``torch.distributed.launch`` passes ``--local-rank``; mmengine reads ``LOCAL_RANK``."""
+#: where MPI launchers put (rank, world size, rank within the node, processes on the node)
+MPI_VARIABLES = (
+    ('Open MPI', 'OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_LOCAL_RANK',
+     'OMPI_COMM_WORLD_LOCAL_SIZE'),
+    ('MVAPICH2', 'MV2_COMM_WORLD_RANK', 'MV2_COMM_WORLD_SIZE', 'MV2_COMM_WORLD_LOCAL_RANK',
+     'MV2_COMM_WORLD_LOCAL_SIZE'),
+    ('MPICH / Intel MPI', 'PMI_RANK', 'PMI_SIZE', 'MPI_LOCALRANKID', 'MPI_LOCALNRANKS'),
+)
+
+
+def mpi_environment(environ=None) -> dict:
+    """``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (and ``MASTER_ADDR``/``MASTER_PORT`` defaults)
+    of a process started by ``mpirun``/``mpiexec``, read from the MPI launcher's variables.
+
+    ``LOCAL_RANK`` picks the GPU: without it every process of a node would use GPU 0.
+    """
+    environ = os.environ if environ is None else environ
+    for name, rank, size, local_rank, local_size in MPI_VARIABLES:
+        if rank not in environ:
+            continue
+        missing = [v for v in (size, local_rank) if v not in environ]
+        if missing:
+            raise RuntimeError(f'--launcher mpi: {name} set {rank} but not {missing}; this '
+                               'launcher does not say which GPU of the node a process uses.')
+        found = dict(RANK=environ[rank], WORLD_SIZE=environ[size],
+                     LOCAL_RANK=environ[local_rank], MASTER_PORT=environ.get('MASTER_PORT',
+                                                                              '29500'))
+        if 'MASTER_ADDR' in environ:
+            found['MASTER_ADDR'] = environ['MASTER_ADDR']
+        elif environ.get(local_size) == environ[size]:  # every process on this node
+            found['MASTER_ADDR'] = '127.0.0.1'
+        else:
+            raise RuntimeError(
+                '--launcher mpi over several machines needs MASTER_ADDR, the address of the '
+                'machine of rank 0: mpirun -x MASTER_ADDR=<host> [-x MASTER_PORT=<port>] ...')
+        return found
+    names = ', '.join(f'{rank} ({name})' for name, rank, *_ in MPI_VARIABLES)
+    raise RuntimeError(f'--launcher mpi: no MPI rank in the environment (looked for {names}). '
+                       'Start the tool with mpirun/mpiexec, or use --launcher pytorch '
+                       '(tools/dist_train.sh).')
+
+
+def export_local_rank(local_rank: int, launcher: str = 'none') -> None:
+    """Put the process's rank variables where mmengine and torch read them.
+
+    ``torch.distributed.launch`` passes ``--local-rank``; mmengine reads ``LOCAL_RANK``. Under
+    MPI, the rank variables come from the MPI launcher (:func:`mpi_environment`).
+    """
+    if launcher == 'mpi':
+        os.environ.update(mpi_environment())
+        return
     os.environ.setdefault('LOCAL_RANK', str(local_rank))
 
 
@@ -47,6 +96,10 @@ def init_distributed(launcher: str, cfg: Config) -> None:
     if launcher != 'slurm':
         dist_cfg.pop('port', None)  # only the slurm launcher takes a port from the config
     dist_cfg.setdefault('timeout', 1800)  # seconds
+    # MPI: export_local_rank has put RANK, WORLD_SIZE, LOCAL_RANK and MASTER_* in the
+    # environment, so the process group starts as under torchrun (mmengine's own MPI start
+    # knows Open MPI only and leaves LOCAL_RANK unset for DDP)
+    launcher = 'pytorch' if launcher == 'mpi' else launcher
     if torch.cuda.is_available():
         from mmengine.dist import init_dist
         init_dist(launcher, **dist_cfg)

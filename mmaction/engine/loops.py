@@ -1,10 +1,17 @@
-"""The training loop: mmengine's epoch loop, able to start part-way into an epoch."""
+"""The loops: mmengine's epoch loop, able to start part-way into an epoch, and its
+validation and test loops, able to run under autocast."""
 from typing import Optional
 
+import torch
 from mmengine.runner import EpochBasedTrainLoop as MMEngineEpochBasedTrainLoop
+from mmengine.runner import TestLoop as MMEngineTestLoop
+from mmengine.runner import ValLoop as MMEngineValLoop
+from mmengine.runner.loops import _update_losses
 
 from mmaction.registry import LOOPS
 from .randomness import set_rng_state
+
+AUTOCAST_DTYPES = ('float16', 'bfloat16')
 
 
 @LOOPS.register_module(name='EpochBasedTrainLoop', force=True)
@@ -32,6 +39,11 @@ class EpochBasedTrainLoop(MMEngineEpochBasedTrainLoop):
         start, self.resume_at = self.resume_at, 0
         if start:
             self.dataloader.sampler.skip(start * self.dataloader.batch_size)
+        if getattr(self.dataloader, '_iterator', None) is not None:
+            # persistent workers: a reused iterator draws nothing, a new one draws its
+            # workers' base seed from torch's generator; drawing here too keeps the epoch's
+            # random stream the same whether the workers started now (a resumed run) or before
+            torch.empty((), dtype=torch.int64).random_()
         batches = iter(self.dataloader)
         if self.resume_rng is not None:
             set_rng_state(self.resume_rng)
@@ -45,3 +57,63 @@ class EpochBasedTrainLoop(MMEngineEpochBasedTrainLoop):
 def resumed_batches(runner) -> int:
     """Batches of the coming epoch that a resume part-way into it skips (0 otherwise)."""
     return getattr(getattr(runner, 'train_loop', None), 'resume_at', 0)
+
+
+def _autocast_setting(loop: str, autocast: Optional[str], fp16: bool) -> Optional[str]:
+    if autocast is not None and autocast not in AUTOCAST_DTYPES:
+        raise ValueError(f'{loop}.autocast must be one of {AUTOCAST_DTYPES} or None, got '
+                         f'{autocast!r}')
+    if autocast is not None and fp16:
+        raise ValueError(f'{loop} sets both fp16=True and autocast={autocast!r}; keep one.')
+    return autocast
+
+
+class _AutocastEvaluation:
+    """``run_iter`` of mmengine's val/test loops with the model step under ``torch.autocast``
+    of ``self.autocast`` (mmengine's own ``fp16`` flag knows float16 only, and its context
+    would switch an outer one off)."""
+
+    stage = ''  # 'val' or 'test'
+
+    @torch.no_grad()
+    def run_iter(self, idx, data_batch) -> None:
+        if self.autocast is None:
+            return super().run_iter(idx, data_batch)
+        self.runner.call_hook(f'before_{self.stage}_iter', batch_idx=idx,
+                              data_batch=data_batch)
+        device = next(self.runner.model.parameters()).device.type
+        with torch.autocast(device, dtype=getattr(torch, self.autocast)):
+            outputs = getattr(self.runner.model, f'{self.stage}_step')(data_batch)
+        losses = getattr(self, f'{self.stage}_loss')
+        outputs, losses = _update_losses(outputs, losses)
+        setattr(self, f'{self.stage}_loss', losses)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        self.runner.call_hook(f'after_{self.stage}_iter', batch_idx=idx,
+                              data_batch=data_batch, outputs=outputs)
+
+
+@LOOPS.register_module(name='ValLoop', force=True)
+class ValLoop(_AutocastEvaluation, MMEngineValLoop):
+    """mmengine's ``ValLoop`` (same arguments) plus ``autocast``: ``'float16'`` or
+    ``'bfloat16'`` runs the model's forward passes under ``torch.autocast`` of that dtype.
+    :func:`~mmaction.engine.config_dialect.adapt_to_device` sets it to the training's
+    precision on CUDA."""
+
+    stage = 'val'
+
+    def __init__(self, runner, dataloader, evaluator, fp16: bool = False,
+                 autocast: Optional[str] = None) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16)
+        self.autocast = _autocast_setting('val_cfg', autocast, fp16)
+
+
+@LOOPS.register_module(name='TestLoop', force=True)
+class TestLoop(_AutocastEvaluation, MMEngineTestLoop):
+    """mmengine's ``TestLoop`` (same arguments) plus ``autocast``, as :class:`ValLoop`."""
+
+    stage = 'test'
+
+    def __init__(self, runner, dataloader, evaluator, fp16: bool = False,
+                 autocast: Optional[str] = None) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16)
+        self.autocast = _autocast_setting('test_cfg', autocast, fp16)

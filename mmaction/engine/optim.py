@@ -10,6 +10,11 @@ device:
   fp32's exponent range, so no loss scaling is needed.
 * fp16 without CUDA: plain fp32 training, and the log says so (mmengine's wrapper refuses to
   run without a GPU; CPU fp16 autocast is slower than fp32).
+
+On CUDA, validation and testing run under the same autocast dtype as training
+(:func:`eval_autocast`, used by :class:`~mmaction.engine.loops.ValLoop`/``TestLoop``), and
+float32 matmuls and convolutions may use TF32 (:func:`allow_tf32`, ``env_cfg.allow_tf32``).
+On the CPU neither changes anything.
 """
 import logging
 from contextlib import contextmanager
@@ -106,6 +111,18 @@ class AutocastOptimWrapper(OptimWrapper):
             yield
 
 
+def loss_scale_setting(value):
+    """``fp16.loss_scale`` as mmengine's ``AmpOptimWrapper`` takes it: ``'dynamic'``, a
+    dict of ``GradScaler`` arguments, or a float (a static scale). mmcv's configs also wrote
+    whole numbers (``loss_scale=512``), which the wrapper refuses: they become floats."""
+    if value == 'dynamic' or isinstance(value, dict):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ValueError(f"fp16.loss_scale (or optimizer_config.loss_scale) must be 'dynamic', a "
+                     f'positive number or a dict of GradScaler arguments, got {value!r}')
+
+
 def requested_precision(optim_wrapper: dict) -> str:
     """``'fp16'``, ``'bf16'`` or ``'none'``: what an mmengine ``optim_wrapper`` config asks."""
     kind = optim_wrapper.get('type', 'OptimWrapper')
@@ -141,7 +158,8 @@ def resolve_precision(optim_wrapper: dict,
     if want == 'fp16':
         if cuda:
             return dict(base, type='AmpOptimWrapper', dtype='float16',
-                        loss_scale=optim_wrapper.get('loss_scale', 'dynamic'))
+                        loss_scale=loss_scale_setting(optim_wrapper.get('loss_scale',
+                                                                        'dynamic')))
         logger.warning('fp16 mixed precision (optimizer_config.use_fp16 / --amp fp16) was '
                        'requested but no CUDA device is available: training runs in fp32. '
                        'Use --amp bf16 for bfloat16 autocast on CPU.')
@@ -153,3 +171,22 @@ def resolve_precision(optim_wrapper: dict,
     if configured == 'none':
         return dict(optim_wrapper)
     return dict(base, type='OptimWrapper')
+
+
+def eval_autocast(precision: str, cuda: bool) -> Optional[str]:
+    """The autocast dtype of validation and testing for a run of ``precision`` (``'fp16'``,
+    ``'bf16'``, ``'none'``): the training's, on CUDA only (where it is several times faster
+    than float32; on the CPU it would only change results)."""
+    if not cuda or precision == 'none':
+        return None
+    return 'float16' if precision == 'fp16' else 'bfloat16'
+
+
+def allow_tf32(allow: bool = True, cuda: Optional[bool] = None) -> None:
+    """Let float32 matmuls and convolutions on CUDA use TF32 tensor cores (10-bit mantissa
+    products, float32 accumulation): what makes float32 work fast on A100/H100-class GPUs.
+    ``env_cfg.allow_tf32=False`` keeps full float32. Nothing changes without CUDA."""
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = allow
+        torch.backends.cudnn.allow_tf32 = allow

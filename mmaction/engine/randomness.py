@@ -15,8 +15,9 @@ the uninterrupted one bit for bit.
   differ across workers, ranks and epochs and are reproducible. (mmengine's default
   ``worker_init_fn`` seeds ``seed + worker_id + rank * num_workers``: the same streams in
   every epoch.)
-* :func:`rng_state` / :func:`set_rng_state` carry the main process's random state through a
-  checkpoint written part-way into an epoch.
+* :func:`gather_rng_states` / :func:`rank_rng_state` / :func:`set_rng_state` carry the random
+  state of every process (``random``, ``numpy``, ``torch`` and its own CUDA device) through a
+  checkpoint written part-way into an epoch, so that each rank resumes its own streams.
 """
 import os
 import random
@@ -25,7 +26,34 @@ from typing import Optional
 import numpy as np
 import torch
 
+from mmengine.dist import all_gather_object
+
 from mmaction.registry import FUNCTIONS
+
+
+#: ``CUBLAS_WORKSPACE_CONFIG`` values with which cuBLAS is reproducible (torch's
+#: deterministic mode refuses cuBLAS calls without one). ':4096:8': 8 buffers of 4 MiB per
+#: stream, the larger and faster of the two.
+CUBLAS_DETERMINISTIC = (':4096:8', ':16:8')
+
+
+def use_deterministic_cublas() -> bool:
+    """Export ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless a reproducible value is set already.
+
+    cuBLAS reads the variable when it creates its handle (the first matmul on a device), so
+    this must run before any CUDA matmul of the process. Returns whether it was set here.
+    A value that is not reproducible is refused: torch would stop at the first matmul.
+    """
+    value = os.environ.get('CUBLAS_WORKSPACE_CONFIG')
+    if value in CUBLAS_DETERMINISTIC:
+        return False
+    if value:
+        raise ValueError(
+            f'deterministic training needs CUBLAS_WORKSPACE_CONFIG to be one of '
+            f'{CUBLAS_DETERMINISTIC} (reproducible cuBLAS), but the environment sets it to '
+            f'{value!r}. Unset it (it is then set to :4096:8) or export one of those values.')
+    os.environ['CUBLAS_WORKSPACE_CONFIG'] = CUBLAS_DETERMINISTIC[0]
+    return True
 
 
 def derive_seed(*entropy: int) -> int:
@@ -56,8 +84,9 @@ def seed_worker(worker_id: int) -> None:
 
 
 def rng_state() -> dict:
-    """The state of ``random``, ``numpy`` and ``torch`` (CPU and CUDA) in tensors and plain
-    containers, for a checkpoint that must be loadable with ``weights_only=True``."""
+    """The state of ``random``, ``numpy`` and ``torch`` (CPU, and the current CUDA device of
+    this process) in tensors and plain containers, for a checkpoint that must be loadable
+    with ``weights_only=True``."""
     version, mt, gauss = random.getstate()
     _, keys, pos, has_gauss, cached = np.random.get_state()
     state = dict(python=[version, list(mt), gauss],
@@ -65,17 +94,44 @@ def rng_state() -> dict:
                             has_gauss=int(has_gauss), cached_gaussian=float(cached)),
                  torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
-        state['cuda'] = torch.cuda.get_rng_state_all()
+        state['cuda_device'] = torch.cuda.get_rng_state()  # this rank's own device
     return state
 
 
+def gather_rng_states() -> dict:
+    """``{'ranks': [state of rank 0, state of rank 1, ...]}``: :func:`rng_state` of every
+    process, gathered on all of them (a collective call: every rank must make it)."""
+    return dict(ranks=all_gather_object(rng_state()))
+
+
+def rank_rng_state(saved: dict, rank: int, world_size: int, source: str = 'the checkpoint'
+                   ) -> dict:
+    """This rank's state from what :func:`gather_rng_states` saved. A checkpoint written by
+    another number of processes is refused: the other ranks' streams cannot be recreated."""
+    if 'ranks' not in saved:  # written by one process before states were kept per rank
+        states = [saved]
+    else:
+        states = saved['ranks']
+    if len(states) != world_size:
+        raise ValueError(
+            f'{source} holds the random state of {len(states)} process(es) but this run has '
+            f'{world_size}; a resume part-way into an epoch needs the same number of '
+            'processes (GPUs) as the run that wrote it. Resume from an epoch_N.pth instead.')
+    return states[rank]
+
+
 def set_rng_state(state: dict) -> None:
-    """Restore what :func:`rng_state` returned."""
+    """Restore what :func:`rng_state` returned (in this process; tensors may be on any
+    device)."""
     version, mt, gauss = state['python']
     random.setstate((version, tuple(mt), gauss))
     npy = state['numpy']
-    np.random.set_state(('MT19937', npy['keys'].numpy().astype(np.uint32), npy['pos'],
+    np.random.set_state(('MT19937', npy['keys'].cpu().numpy().astype(np.uint32), npy['pos'],
                          npy['has_gauss'], npy['cached_gaussian']))
     torch.set_rng_state(state['torch'].cpu())
-    if 'cuda' in state and torch.cuda.is_available():
+    if not torch.cuda.is_available():
+        return
+    if 'cuda_device' in state:
+        torch.cuda.set_rng_state(state['cuda_device'].cpu())
+    elif 'cuda' in state:  # older files: every device's state, from one process
         torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])

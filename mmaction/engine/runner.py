@@ -3,7 +3,9 @@ import os
 import os.path as osp
 from typing import Optional
 
-from mmengine.dist import master_only
+import torch
+from mmengine.dist import barrier, get_rank, get_world_size, master_only
+from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
@@ -13,6 +15,8 @@ from mmaction.registry import RUNNERS
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
                          read_checkpoint, temp_name)
 from .hooks import PlainCheckpointHook
+from .optim import allow_tf32
+from .randomness import rank_rng_state, use_deterministic_cublas
 
 
 _LENGTH = 'epoch_length'  # meta key of iter_N.pth: iterations per epoch of the run
@@ -39,7 +43,10 @@ class ActionRunner(Runner):
       iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
       restart the epoch, with the learning rate in the wrong place;
     * :meth:`test_checkpoint` runs the test loop after training on the final weights or on a
-      checkpoint (``tools/train.py --test-last / --test-best``).
+      checkpoint (``tools/train.py --test-last / --test-best``), after every rank can read it;
+    * resumable state is read to the CPU (mmengine reads it onto the GPU) and each rank gets
+      its own random state back; ``--deterministic`` sets ``CUBLAS_WORKSPACE_CONFIG``;
+    * float32 work on CUDA may use TF32 (``env_cfg.allow_tf32``, default True).
     """
 
     def __init__(self, *args, **kwargs):
@@ -47,6 +54,21 @@ class ActionRunner(Runner):
         self._loaded_meta: Optional[dict] = None
         self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
+
+    def setup_env(self, env_cfg: dict) -> None:
+        env_cfg = dict(env_cfg or {})
+        allow_tf32(env_cfg.pop('allow_tf32', True))
+        super().setup_env(env_cfg)
+
+    def set_randomness(self, seed, diff_rank_seed: bool = False,
+                       deterministic: bool = False) -> None:
+        if deterministic and use_deterministic_cublas() and torch.cuda.is_available() and \
+                torch.cuda.is_initialized():
+            MMLogger.get_current_instance().warning(
+                'randomness.deterministic=True: CUBLAS_WORKSPACE_CONFIG=:4096:8 was set after '
+                'CUDA had started; cuBLAS handles made before then are not reproducible. '
+                'Export it before starting Python, or use tools/train.py --deterministic.')
+        super().set_randomness(seed, diff_rank_seed, deterministic)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
@@ -100,8 +122,16 @@ class ActionRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
-    def resume(self, filename: str, *args, **kwargs) -> None:
-        super().resume(filename, *args, **kwargs)
+    def resume(self, filename: str, resume_optimizer: bool = True,
+               resume_param_scheduler: bool = True, map_location='cpu') -> None:
+        # mmengine's default ('default') loads every tensor onto the GPU. The message hub, the
+        # random state and the scheduler need host values, the model copies its weights from
+        # wherever they are, and the optimizer moves its moment buffers to their parameters'
+        # devices while leaving AdamW's step counters where they come from: on the CPU, which
+        # spares a host sync per parameter and step.
+        if map_location == 'default':
+            map_location = 'cpu'
+        super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
         self.resumed_from = filename
         loop = self.train_loop
         if not isinstance(loop, EpochBasedTrainLoop):
@@ -123,7 +153,8 @@ class ActionRunner(Runner):
                     f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
                     f'{self.iter}), but the run cannot continue from there: {why}. Resume '
                     'from an epoch_N.pth instead.')
-            loop.resume_at, loop.resume_rng = done, rng
+            loop.resume_at = done
+            loop.resume_rng = rank_rng_state(rng, get_rank(), get_world_size(), filename)
             self.logger.info(f'Resuming part-way into epoch {self.epoch + 1}: its first '
                              f'{done} of {epoch_length} iterations are done.')
             return
@@ -139,6 +170,10 @@ class ActionRunner(Runner):
     # ------------------------------------------------------------------ testing
     def test_checkpoint(self, checkpoint: Optional[str] = None) -> dict:
         """Run the test loop on the weights in memory (``None``) or on a checkpoint file."""
+        if checkpoint is not None:
+            # under DDP only rank 0 writes checkpoints (a new best one possibly just now):
+            # no rank reads the file before it is complete
+            barrier()
         self._resume = False
         self._load_from = checkpoint
         self._has_loaded = checkpoint is None

@@ -16,10 +16,17 @@ class BaseBlending:
         self.num_classes = num_classes
 
     def _onehot(self, labels: torch.Tensor, dtype) -> torch.Tensor:
-        if labels.numel() and int(labels.max()) >= self.num_classes:
-            raise ValueError(f'label {int(labels.max())} is out of range for blending with '
-                             f'num_classes={self.num_classes}')
-        return F.one_hot(labels.long(), self.num_classes).to(dtype)
+        if labels.device.type == 'cpu':
+            if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) \
+                    < self.num_classes:
+                raise ValueError(f'labels {labels.tolist()} are out of range for blending '
+                                 f'with num_classes={self.num_classes}')
+            return F.one_hot(labels.long(), self.num_classes).to(dtype)
+        # on an accelerator, reading the labels back would wait for the device at every step;
+        # the datasets check labels against num_classes when they read the annotation list
+        onehot = torch.zeros(labels.shape[0], self.num_classes, dtype=dtype,
+                             device=labels.device)
+        return onehot.scatter_(1, labels.long().view(-1, 1), 1)
 
     def __call__(self, inputs: torch.Tensor, labels: torch.Tensor):
         raise NotImplementedError

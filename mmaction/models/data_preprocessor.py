@@ -21,6 +21,7 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         to_rgb: reverse the channel order (frames are decoded RGB; set for BGR models).
         format_shape: ``'NCTHW'`` (inputs (N, views, C, T, H, W)) or ``'NCHW'``
             (inputs (N, views, C, H, W)).
+        non_blocking: copy batches to the device asynchronously.
 
     Reads ``data['inputs']`` (a list of per-video tensors or one stacked tensor) and
     ``data['data_samples']``; returns the same keys with ``inputs`` a float tensor on device.
@@ -30,8 +31,11 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
                  mean: Optional[Sequence[float]] = None,
                  std: Optional[Sequence[float]] = None,
                  to_rgb: bool = False,
-                 format_shape: str = 'NCTHW'):
-        super().__init__()
+                 format_shape: str = 'NCTHW',
+                 non_blocking: bool = True):
+        # non-blocking copies from the loader's pinned memory overlap the transfer with work
+        # already queued on the device (from unpinned memory they are plain copies)
+        super().__init__(non_blocking=non_blocking)
         if (mean is None) != (std is None):
             raise ValueError('data_preprocessor needs both mean and std, or neither')
         if format_shape not in ('NCTHW', 'NCHW'):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 
 from mmaction.datasets import AnnotationError, RawframeDataset, VideoDataset
@@ -221,19 +222,32 @@ def test_substitute_records_what_it_replaces(video_dir):
     assert 'substitutions' not in dataset[0]['data_samples']
 
 
-def test_warnings_name_each_bad_file_once_then_go_quiet(videos, tmp_path, monkeypatch):
-    import mmaction.datasets.base as base
-    logged = []
-    monkeypatch.setattr(base, 'print_log', lambda msg, **kw: logged.append(msg))
+def test_warnings_name_each_bad_file_once_then_go_quiet(videos, tmp_path):
+    """The datasets record what failed; BadVideoHook, in the main process, warns once per file
+    for the whole run (data-loader workers persist across epochs and would each warn again)."""
+    from types import SimpleNamespace
+
+    from mmaction.engine.hooks import BadVideoHook
+    from tests.test_engine.engine_helpers import LogCapture
     lines = ''.join(f'missing{i}.mp4 0\n' for i in range(24)) + f"{videos['vp9']} 1\n"
     dataset = VideoDataset(write(tmp_path / 'a.txt', lines), PIPELINE)
+    logger = MMLogger.get_instance('bad_video_warnings')
+    logged = LogCapture()
+    logger.addHandler(logged)
+    loader = SimpleNamespace(dataset=dataset, sampler=list(range(48)))
+    runner = SimpleNamespace(train_dataloader=loader, train_loop=SimpleNamespace(resume_at=0),
+                             logger=logger, epoch=0, iter=0)
+    hook = BadVideoHook(max_bad_fraction=1.0)
     np.random.seed(0)
-    for _ in range(2):
+    for epoch in range(2):
+        hook.before_train_epoch(runner)
         for i in range(24):
-            assert dataset[i]['data_samples'].gt_label.tolist() == [1]
-    named = [m for m in logged if m.startswith('Unreadable video')]
-    assert len(named) == len(set(named)) == base.BaseActionDataset.MAX_WARNINGS
-    assert sum('not logged one by one' in m for m in logged) == 1
+            sample = dataset[i]['data_samples']
+            assert sample.gt_label.tolist() == [1]
+            hook.after_train_iter(runner, i, data_batch=dict(data_samples=[sample]))
+    named = [m for m in logged.messages if m.startswith('Unreadable video')]
+    assert len(named) == len(set(named)) == hook.max_warnings == 20
+    assert sum('not logged one by one' in m for m in logged.messages) == 1
 
 
 def test_dataset_pickles_for_spawned_workers(video_dir):

@@ -32,7 +32,8 @@ class BadVideoHook(Hook):
       annotation entry), which is what ``max_bad_fraction`` bounds;
     - ``bad_files``: the ``{'filename', 'error'}`` records of every failed read;
 
-    stops the run as soon as this process has substituted more than ``max_bad_fraction`` of
+    warns once per bad file (per process, the first ``max_warnings`` files one by one), stops
+    the run as soon as this process has substituted more than ``max_bad_fraction`` of
     its share of the epoch, and logs both when the epoch's worth is complete (summed over
     processes).
 
@@ -40,15 +41,19 @@ class BadVideoHook(Hook):
         max_bad_fraction: the ceiling; ``None`` takes the train dataset's
             ``max_bad_fraction`` (0.01 by default).
         max_listed: how many files the messages list.
+        max_warnings: how many bad files are warned about one by one.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, max_bad_fraction: Optional[float] = None, max_listed: int = 10):
+    def __init__(self, max_bad_fraction: Optional[float] = None, max_listed: int = 10,
+                 max_warnings: int = 20):
         if max_bad_fraction is not None and not 0 <= max_bad_fraction <= 1:
             raise ValueError(f'max_bad_fraction must be in [0, 1], got {max_bad_fraction}')
         self.max_bad_fraction = max_bad_fraction
         self.max_listed = max_listed
+        self.max_warnings = max_warnings
+        self.warned: set = set()  # files warned about, for the whole run
         self.fraction, self.share, self.limit = 0.0, 1, 0
         self.seen = self.substituted = 0
         self.bad_files: List[dict] = []
@@ -98,6 +103,8 @@ class BadVideoHook(Hook):
             if records:
                 self.substituted += 1
                 self.bad_files.extend(records)
+                for record in records:
+                    self._warn(runner, record)
         if self.substituted > self.limit:
             raise RuntimeError(
                 f'{self.substituted} training samples of this epoch stood in for unreadable '
@@ -108,6 +115,21 @@ class BadVideoHook(Hook):
         self.seen += len(samples)
         if self.seen >= self.share:  # an epoch's worth, also under iteration-based loops
             self._report(runner)
+
+    def _warn(self, runner, record: dict) -> None:
+        name = record['filename']
+        if name in self.warned or len(self.warned) > self.max_warnings:
+            return
+        self.warned.add(name)
+        if len(self.warned) > self.max_warnings:
+            runner.logger.warning(
+                f'More than {self.max_warnings} unreadable videos in this process; the next '
+                'ones are not logged one by one (they are still counted and reported at the '
+                'end of the epoch).')
+            return
+        runner.logger.warning(f"Unreadable video {name}: {record['error']}. Training uses "
+                              'another sample in its place (counted and reported at the end '
+                              'of the epoch).')
 
     def after_train_epoch(self, runner) -> None:
         if self.seen:  # what the epoch ended with short of a full share (drop_last ...)
@@ -130,8 +152,4 @@ class BadVideoHook(Hook):
                 f'{self._listing(listed)}')
             self.history.append(dict(epoch=runner.epoch + 1, iter=runner.iter + 1,
                                      substituted=int(count), files=files))
-            # data-loader workers forked from here on know them: no second warning per file
-            warned = _find_attr(runner.train_dataloader.dataset, 'warned_files', None)
-            if warned is not None:
-                warned.update(files)
         self._reset()

@@ -13,7 +13,8 @@ from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
 from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from ..loops import resumed_batches
-from ..randomness import rng_state
+from ..randomness import gather_rng_states
+from .non_finite_loss_hook import NonFiniteLossHook
 
 
 @HOOKS.register_module(name='CheckpointHook', force=True)
@@ -71,14 +72,32 @@ class CheckpointHook(MMEngineCheckpointHook):
             self._iter_due = False
             self._save_mid_epoch(runner)
 
+    @staticmethod
+    def _check_losses(runner) -> None:
+        # a checkpoint must not hold weights updated from a non-finite loss: the losses that
+        # NonFiniteLossHook has not checked yet are checked now (on every rank, as all ranks
+        # come here at the same iterations)
+        for hook in runner.hooks:
+            if isinstance(hook, NonFiniteLossHook):
+                hook.check(runner)
+
+    def _save_checkpoint(self, runner) -> None:
+        self._check_losses(runner)
+        super()._save_checkpoint(runner)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        self._check_losses(runner)
+        super()._save_best_checkpoint(runner, metrics)
+
     def _save_mid_epoch(self, runner) -> None:
+        self._check_losses(runner)
         previous, filename = self._iter_ckpt, f'iter_{runner.iter + 1}.pth'
         runner.logger.info(f'Saving checkpoint at {runner.iter + 1} iterations '
                            f'(epoch {runner.epoch + 1}, part-way)')
         # by_epoch=False: meta records the epochs completed and the iterations done
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               meta=dict(rng=rng_state(),
+                               meta=dict(rng=gather_rng_states(),
                                          epoch_length=len(runner.train_dataloader)),
                                by_epoch=False,
                                backend_args=self.backend_args)

@@ -17,13 +17,13 @@ the same weights, frame by frame.
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from einops import rearrange
 from mmengine.logging import MMLogger
 from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import Adapter
+from ..common.resize import interpolate
 from .swin2d import SwinBlock2D, SwinTransformer2D
 from .swin_common import WindowAttention
 
@@ -72,8 +72,8 @@ class SpaceTimeWindowAttention(WindowAttention):
             if t == 1:  # the only offset is 0: the table's centre row
                 table = table[self.num_t_tokens - 1:self.num_t_tokens]
             else:
-                table = F.interpolate(table.t()[None], size=2 * t - 1, mode='linear',
-                                      align_corners=True)[0].t()
+                table = interpolate(table.t()[None], 2 * t - 1, mode='linear',
+                                    align_corners=True)[0].t()
             coords = self._coords(t).to(table.device)
         return table[coords.reshape(-1)].view(t, t, -1).permute(2, 0, 1)
 

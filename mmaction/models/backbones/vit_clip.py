@@ -25,6 +25,7 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm
 from ..common.drop_path import linear_drop_path_rates
+from ..common.resize import interpolate
 
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
 
@@ -251,7 +252,7 @@ class ViT_CLIP(BaseModule):
         if (gh, gw) == (grid, grid):
             return pos
         patch = rearrange(pos[1:], '(h w) d -> 1 d h w', h=grid)
-        patch = F.interpolate(patch, size=(gh, gw), mode='bicubic', align_corners=False)
+        patch = interpolate(patch, (gh, gw), mode='bicubic')
         return torch.cat([pos[:1], rearrange(patch, '1 d h w -> (h w) d')])
 
     def _temporal_embedding(self, t: int) -> torch.Tensor:
@@ -263,7 +264,7 @@ class ViT_CLIP(BaseModule):
             MMLogger.get_current_instance().info(
                 f'ViT_CLIP: clips have {t} frames, temporal_embedding was sized for '
                 f'{emb.shape[1]}; interpolating it linearly to {t}.')
-        emb = F.interpolate(emb.transpose(1, 2), size=t, mode='linear', align_corners=False)
+        emb = interpolate(emb.transpose(1, 2), t, mode='linear')
         return emb.transpose(1, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Pipeline steps; importing this package registers them all in ``TRANSFORMS``."""
-from .augment import (CenterCrop, ColorJitter, Flip, MultiScaleCrop, Normalize, RandomCrop,
-                      RandomErasing, RandomResizedCrop, Resize, TenCrop, ThreeCrop)
+from .augment import (BrightnessContrastSaturationHueJitter, CenterCrop, ColorJitter, Flip,
+                      MultiScaleCrop, Normalize, RandomCrop, RandomErasing, RandomResizedCrop,
+                      Resize, TenCrop, ThreeCrop)
 from .base import BaseTransform
 from .formatting import Collect, FormatShape, PackActionInputs, ToTensor
 from .loading import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit, PyAVDecode, PyAVInit,
@@ -9,8 +10,8 @@ from .rand_augment import Imgaug, RandAugment
 from .sampling import DenseSampleFrames, SampleFrames, UniformSampleFrames
 
 __all__ = [
-    'BaseTransform', 'CenterCrop', 'Collect', 'ColorJitter', 'DecordDecode', 'DecordInit',
-    'DenseSampleFrames', 'Flip', 'FormatShape', 'Imgaug', 'MultiScaleCrop', 'Normalize',
+    'BaseTransform', 'BrightnessContrastSaturationHueJitter', 'CenterCrop', 'Collect',
+    'ColorJitter', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape', 'Imgaug', 'MultiScaleCrop', 'Normalize',
     'OpenCVDecode', 'OpenCVInit', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandAugment',
     'RandomCrop', 'RandomErasing', 'RandomResizedCrop', 'RawFrameDecode', 'Resize',
     'SampleFrames', 'TenCrop', 'ThreeCrop', 'ToTensor', 'UniformSampleFrames',

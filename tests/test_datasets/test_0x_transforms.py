@@ -1,0 +1,182 @@
+"""The transforms AIM's configs name, against mmaction2 0.x's definitions worked out by hand.
+
+Each expected value here is computed from 0.x's formula and its random draws (numpy's
+generator, seeded), written out in the test, never taken from our own output:
+
+* ``ColorJitter``: ``alpha ~ N(0, alpha_std)`` (3 draws), every pixel moves by
+  ``offset[c] = sum_k eig_vec[c][k] * alpha[k] * eig_val[k]``; with ``color_space_aug``
+  first brightness ``U(-32, 32)``, contrast ``U(.6, 1.4)``, saturation ``U(.6, 1.4)``, hue
+  ``U(-18, 18)``, an order coin, then 4 coins per frame. Our frames stay uint8: the value
+  is 0.x's float rounded to the nearest integer and clipped to 0..255.
+"""
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from mmaction.datasets.transforms import (Collect, ColorJitter, FormatShape, Normalize,
+                                          ToTensor)
+from mmaction.engine.config_checks import ConfigError, check_option_keys
+from mmaction.models.data_preprocessor import ActionDataPreprocessor
+from mmaction.registry import TRANSFORMS
+
+# 0.x's defaults, copied from its source as numbers (ImageNet, RGB, 0-255 scale)
+EIG_VAL = [55.46, 4.794, 1.148]
+EIG_VEC = [[-0.5675, 0.7192, 0.4009],
+           [-0.5808, -0.0045, -0.8140],
+           [-0.5836, -0.6948, 0.4203]]
+MEAN = [122.769, 116.74, 104.04]
+STD = [68.493, 66.63, 70.321]
+
+
+def all_levels(frames=2):
+    """Frames holding every level 0..255 in every channel (channels shifted apart)."""
+    levels = np.arange(256).reshape(16, 16)
+    frame = np.stack([levels, np.roll(levels, 5), np.roll(levels, 100)], -1)
+    return np.stack([frame] * frames).astype(np.uint8)
+
+
+def lighting_offset(alpha, eig_val=EIG_VAL, eig_vec=EIG_VEC):
+    return np.array([sum(eig_vec[c][k] * alpha[k] * eig_val[k] for k in range(3))
+                     for c in range(3)])
+
+
+def rng_state():
+    """numpy's global generator state, comparable (same state = same draws consumed)."""
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    return keys.tolist(), pos, has_gauss, cached
+
+
+def assert_rounded_0x(out, value_0x):
+    """``out`` (uint8) is 0.x's float ``value_0x`` rounded and clipped to 0..255; a value
+    within 1e-3 of .5 may round either way (float32 in 0.x, float64 here)."""
+    clipped = np.clip(value_0x, 0, 255)
+    assert out.dtype == np.uint8
+    assert np.abs(out - clipped).max() <= 0.5 + 1e-3
+    clear = np.abs(np.abs(clipped - np.floor(clipped)) - 0.5) > 1e-3
+    assert np.array_equal(out[clear], np.rint(clipped[clear]))
+
+
+# ------------------------------------------------------------------------- ColorJitter
+def test_color_jitter_adds_0x_pca_lighting_noise():
+    imgs = all_levels()
+    np.random.seed(0)
+    alpha = np.random.normal(0, 0.1, size=3)
+    draws_after = rng_state()
+    offset = lighting_offset(alpha)  # seed 0: (-5.369, -5.775, -5.796)
+    np.random.seed(0)
+    out = ColorJitter()(dict(imgs=imgs.copy()))
+    assert rng_state() == draws_after  # 3 normal draws, as 0.x
+    assert_rounded_0x(out['imgs'], imgs + offset)
+    change = out['imgs'].astype(int) - imgs
+    unclipped = imgs >= 6
+    assert (change[unclipped.all(-1)] == [-5, -6, -6]).all()  # rint of the offset
+    assert (out['imgs'][imgs <= 5] == 0).all()  # 0.x gave negative values; clipped
+    assert out['eig_val'].tolist() == pytest.approx(EIG_VAL)
+    assert out['eig_vec'].tolist() == [pytest.approx(row) for row in EIG_VEC]
+    assert out['alpha_std'] == 0.1 and out['color_space_aug'] is False
+
+
+def test_color_jitter_uses_the_given_statistics():
+    imgs = all_levels(1)
+    eig_val, eig_vec = [100.0, 10.0, 1.0], [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    np.random.seed(5)
+    offset = lighting_offset(np.random.normal(0, 0.3, size=3), eig_val, eig_vec)
+    np.random.seed(5)
+    out = ColorJitter(alpha_std=0.3, eig_val=eig_val, eig_vec=eig_vec)(dict(imgs=imgs))
+    assert_rounded_0x(out['imgs'], imgs + offset)
+    assert out['alpha_std'] == 0.3 and out['eig_val'].tolist() == eig_val
+
+
+def _luma(x):
+    return 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+
+
+def _hue_0x(x, alpha):
+    """0.x's hue step: RGB -> YIQ, rotate (I, Q) by alpha * pi, back to RGB."""
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    i = 0.596 * r - 0.274 * g - 0.321 * b
+    q = 0.211 * r - 0.523 * g + 0.311 * b
+    u, w = np.cos(alpha * np.pi), np.sin(alpha * np.pi)
+    i, q = u * i - w * q, w * i + u * q
+    return np.stack([y + 0.956 * i + 0.621 * q, y - 0.272 * i - 0.647 * q,
+                     y - 1.107 * i + 1.705 * q], -1)
+
+
+def test_color_jitter_color_space_aug_follows_0x_draws_frame_by_frame():
+    rng = np.random.default_rng(1)
+    imgs = rng.integers(0, 256, (6, 5, 7, 3), dtype=np.uint8)
+    seed = 3
+    np.random.seed(seed)
+    delta = np.random.uniform(-32, 32)
+    contrast = np.random.uniform(0.6, 1.4)
+    saturation = np.random.uniform(0.6, 1.4)
+    hue = np.random.uniform(-18, 18)
+    contrast_first = np.random.rand() > 0.5
+    expected, applied = [], []
+    for frame in imgs.astype(np.float64):
+        steps = ['contrast', 'saturation', 'hue'] if contrast_first else \
+            ['saturation', 'hue', 'contrast']
+        done = []
+        if np.random.rand() > 0.5:
+            frame, done = frame + delta, ['brightness']
+        for step in steps:
+            if np.random.rand() > 0.5:
+                done.append(step)
+                if step == 'contrast':
+                    frame = frame * contrast
+                elif step == 'saturation':
+                    frame = saturation * frame + (1 - saturation) * _luma(frame)[..., None]
+                else:
+                    frame = _hue_0x(frame, hue)
+        expected.append(frame)
+        applied.append(tuple(done))
+    offset = lighting_offset(np.random.normal(0, 0.1, size=3))
+    draws_after = rng_state()
+    assert len(set(applied)) > 1  # this seed gives frames different steps, as 0.x does
+
+    np.random.seed(seed)
+    out = ColorJitter(color_space_aug=True)(dict(imgs=imgs.copy()))
+    assert rng_state() == draws_after
+    assert_rounded_0x(out['imgs'], np.stack(expected) + offset)
+    assert out['color_space_aug'] is True
+
+
+def test_color_jitter_output_goes_through_the_rest_of_the_pipeline():
+    """ColorJitter -> Normalize -> FormatShape -> Collect -> data preprocessor gives 0.x's
+    normalised input, ``(x + offset - mean) / std``, to within half a level over std."""
+    imgs = all_levels(4)
+    np.random.seed(11)
+    offset = lighting_offset(np.random.normal(0, 0.1, size=3))
+    np.random.seed(11)
+    results = dict(imgs=imgs.copy(), num_clips=1, clip_len=4, label=1)
+    for step in (ColorJitter(), Normalize(MEAN, STD), FormatShape('NCTHW'),
+                 Collect(keys=['imgs', 'label'], meta_keys=[]), ToTensor(keys=['imgs'])):
+        results = step(results)
+    pre = ActionDataPreprocessor(mean=MEAN, std=STD)
+    got = pre(dict(inputs=[results['inputs']], data_samples=[results['data_samples']]))
+    got = got['inputs'][0, 0].permute(1, 2, 3, 0).numpy()  # (T, H, W, C)
+    expected = (np.clip(imgs + offset, 0, 255) - MEAN) / STD
+    assert np.abs(got - expected).max() <= 0.5 / min(STD) + 1e-5
+
+
+def test_color_jitter_refuses_the_later_arguments_and_names_the_new_step():
+    with pytest.raises(TypeError, match='BrightnessContrastSaturationHueJitter'):
+        ColorJitter(brightness=0.4, contrast=0.4)
+    with pytest.raises(TypeError, match='BrightnessContrastSaturationHueJitter'):
+        TRANSFORMS.build(dict(type='ColorJitter', hue=0.1))
+    later = TRANSFORMS.build(dict(type='BrightnessContrastSaturationHueJitter', hue=0.1))
+    assert later.hue == (-0.1, 0.1)
+    with pytest.raises(ValueError, match='3x3'):
+        ColorJitter(eig_vec=[[1, 0, 0], [0, 1, 0]])
+    with pytest.raises(ValueError, match='alpha_std'):
+        ColorJitter(alpha_std=-1)
+
+
+def test_cfg_options_on_color_jitter_are_its_0x_arguments():
+    cfg = Config(dict(data=dict(train=dict(type='VideoDataset', pipeline=[
+        dict(type='ColorJitter'), dict(type='Normalize', mean=MEAN, std=STD)]))))
+    check_option_keys(cfg, {'data.train.pipeline.0.alpha_std': 0.2,
+                            'data.train.pipeline.0.color_space_aug': True})
+    with pytest.raises(ConfigError, match='brightness'):
+        check_option_keys(cfg, {'data.train.pipeline.0.brightness': 0.4})

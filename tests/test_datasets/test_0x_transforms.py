@@ -1,19 +1,26 @@
 """The transforms AIM's configs name, against mmaction2 0.x's definitions worked out by hand.
 
-Each expected value here is computed from 0.x's formula and its random draws (numpy's
-generator, seeded), written out in the test, never taken from our own output:
+Each expected value here is computed from 0.x's formula and its random draws (numpy's or
+Python's generator, seeded), written out in the test, never taken from our own output:
 
 * ``ColorJitter``: ``alpha ~ N(0, alpha_std)`` (3 draws), every pixel moves by
   ``offset[c] = sum_k eig_vec[c][k] * alpha[k] * eig_val[k]``; with ``color_space_aug``
   first brightness ``U(-32, 32)``, contrast ``U(.6, 1.4)``, saturation ``U(.6, 1.4)``, hue
   ``U(-18, 18)``, an order coin, then 4 coins per frame. Our frames stay uint8: the value
   is 0.x's float rounded to the nearest integer and clipped to 0..255.
+* crops take ``img_shape`` from the frames when the results have none, and multi-crops
+  write one ``crop_bbox`` row per output frame; ``MultiGroupCrop`` draws with Python's
+  ``random`` as 0.x.
 """
+import random
+
 import numpy as np
 import pytest
 from mmengine.config import Config
 
-from mmaction.datasets.transforms import (Collect, ColorJitter, FormatShape, Normalize,
+from mmaction.datasets.transforms import (CenterCrop, Collect, ColorJitter, FormatShape,
+                                          MultiGroupCrop, MultiScaleCrop, Normalize, RandomCrop,
+                                          RandomResizedCrop, Resize, TenCrop, ThreeCrop,
                                           ToTensor)
 from mmaction.engine.config_checks import ConfigError, check_option_keys
 from mmaction.models.data_preprocessor import ActionDataPreprocessor
@@ -180,3 +187,69 @@ def test_cfg_options_on_color_jitter_are_its_0x_arguments():
                             'data.train.pipeline.0.color_space_aug': True})
     with pytest.raises(ConfigError, match='brightness'):
         check_option_keys(cfg, {'data.train.pipeline.0.brightness': 0.4})
+
+
+# ------------------------------------------------------------------------- crops
+def coords(n=2, h=48, w=64):
+    """Frame t, pixel (y, x) holds (x, y, t)."""
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([np.stack([x, y, np.full_like(x, t)], -1) for t in range(n)]).astype(
+        np.uint8)
+
+
+def test_crops_without_img_shape_take_it_from_the_frames():
+    src = coords()  # 48 x 64
+    out = CenterCrop(30)(dict(imgs=src))
+    assert out['crop_bbox'].tolist() == [17, 9, 47, 39]  # ((64-30)//2, (48-30)//2)
+    np.random.seed(4)
+    y1, x1 = np.random.randint(0, 48 - 20), np.random.randint(0, 64 - 20)  # 0.x: y, then x
+    np.random.seed(4)
+    out = RandomCrop(20)(dict(imgs=src))
+    assert out['crop_bbox'].tolist() == [x1, y1, x1 + 20, y1 + 20]
+    assert np.array_equal(out['imgs'], src[:, y1:y1 + 20, x1:x1 + 20])
+    out = Resize((-1, 24))(dict(imgs=src))  # short side 48 -> 24
+    assert out['img_shape'] == (24, 32) and out['scale_factor'].tolist() == [0.5, 0.5]
+    for step in (RandomResizedCrop(), MultiScaleCrop(32, scales=(1, 0.8))):
+        np.random.seed(2)
+        without = step(dict(imgs=src))
+        np.random.seed(2)
+        given = step(dict(imgs=src, img_shape=(48, 64)))
+        assert without['crop_bbox'].tolist() == given['crop_bbox'].tolist()
+    with pytest.raises(KeyError, match='decoder'):
+        CenterCrop(10)(dict(label=1))
+
+
+def test_multi_crops_write_one_box_per_output_frame():
+    src = coords(n=2, h=32, w=64)
+    out = ThreeCrop(32)(dict(imgs=src))
+    # 0.x: for each crop (left x=0, right x=2*16, middle x=16) the box once per frame
+    assert out['crop_bbox'].tolist() == [[0, 0, 32, 32]] * 2 + [[32, 0, 64, 32]] * 2 + \
+        [[16, 0, 48, 32]] * 2
+    out = TenCrop(24)(dict(imgs=coords(n=3, h=48, w=64)))
+    # corners and centre (step (64-24)//4 = 10, (48-24)//4 = 6), each: crop + mirror, 3 frames
+    corners = [(0, 0), (40, 0), (0, 24), (40, 24), (20, 12)]
+    assert out['crop_bbox'].tolist() == [[x, y, x + 24, y + 24] for x, y in corners
+                                         for _ in range(2 * 3)]
+    assert len(out['crop_bbox']) == len(out['imgs']) == 30
+
+
+def test_multi_group_crop_draws_as_0x():
+    src = coords(n=3, h=40, w=50)
+    random.seed(9)
+    boxes = []
+    for _ in range(4):  # 0.x: Python's random, x then y, both edges included
+        x1 = random.randint(0, 50 - 24)
+        y1 = random.randint(0, 40 - 16)
+        boxes.append([x1, y1, x1 + 24, y1 + 16])
+    random.seed(9)
+    out = MultiGroupCrop((24, 16), groups=4)(dict(imgs=src))
+    assert out['imgs'].shape == (12, 16, 24, 3) and out['img_shape'] == (16, 24)
+    assert out['crop_bbox'].tolist() == [box for box in boxes for _ in range(3)]
+    for g, (x1, y1, _, _) in enumerate(boxes):
+        assert np.array_equal(out['imgs'][3 * g:3 * g + 3], src[:, y1:y1 + 16, x1:x1 + 24])
+    out.update(num_clips=1, clip_len=3)
+    assert FormatShape('NCTHW')(out)['imgs'].shape == (4, 3, 3, 16, 24)  # groups are views
+    with pytest.raises(ValueError, match='groups'):
+        MultiGroupCrop(8, groups=0)
+    with pytest.raises(ValueError, match='Resize'):
+        MultiGroupCrop(60, groups=1)(dict(imgs=src))

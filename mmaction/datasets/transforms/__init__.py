@@ -1,7 +1,7 @@
 """Pipeline steps; importing this package registers them all in ``TRANSFORMS``."""
 from .augment import (BrightnessContrastSaturationHueJitter, CenterCrop, ColorJitter, Flip,
-                      MultiScaleCrop, Normalize, RandomCrop, RandomErasing, RandomResizedCrop,
-                      Resize, TenCrop, ThreeCrop)
+                      MultiGroupCrop, MultiScaleCrop, Normalize, RandomCrop, RandomErasing,
+                      RandomResizedCrop, Resize, TenCrop, ThreeCrop)
 from .base import BaseTransform
 from .formatting import Collect, FormatShape, PackActionInputs, ToTensor
 from .loading import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit, PyAVDecode, PyAVInit,
@@ -11,9 +11,9 @@ from .sampling import DenseSampleFrames, SampleFrames, UniformSampleFrames
 
 __all__ = [
     'BaseTransform', 'BrightnessContrastSaturationHueJitter', 'CenterCrop', 'Collect',
-    'ColorJitter', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape', 'Imgaug', 'MultiScaleCrop', 'Normalize',
-    'OpenCVDecode', 'OpenCVInit', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandAugment',
-    'RandomCrop', 'RandomErasing', 'RandomResizedCrop', 'RawFrameDecode', 'Resize',
-    'SampleFrames', 'TenCrop', 'ThreeCrop', 'ToTensor', 'UniformSampleFrames',
-    'VideoDecodeError'
+    'ColorJitter', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape',
+    'Imgaug', 'MultiGroupCrop', 'MultiScaleCrop', 'Normalize', 'OpenCVDecode', 'OpenCVInit',
+    'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandAugment', 'RandomCrop', 'RandomErasing',
+    'RandomResizedCrop', 'RawFrameDecode', 'Resize', 'SampleFrames', 'TenCrop', 'ThreeCrop',
+    'ToTensor', 'UniformSampleFrames', 'VideoDecodeError'
 ]

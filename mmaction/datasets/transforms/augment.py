@@ -1,16 +1,19 @@
 """Geometric and photometric augmentations of uint8 clips.
 
 Every transform here reads ``imgs`` as one uint8 array (num_frames, H, W, 3) and
-``img_shape`` (H, W), and writes them back. Random parameters are drawn once per call (per
-clip), so all frames of a clip get the same crop, flip, jitter, erase; the one exception is
-0.x's :class:`ColorJitter` with ``color_space_aug=True``, which tosses its coins per frame as
-0.x does. Draws use numpy's global generator, which mmengine seeds per data-loader worker.
+``img_shape`` (H, W) (as mmaction2 0.x, the first frame's shape when the results have no
+``img_shape``), and writes them back. Random parameters are drawn once per call (per clip),
+so all frames of a clip get the same crop, flip, jitter, erase; the one exception is 0.x's
+:class:`ColorJitter` with ``color_space_aug=True``, which tosses its coins per frame as 0.x
+does. Draws use numpy's global generator (:class:`MultiGroupCrop`: Python's ``random``, as
+0.x), both seeded per data-loader worker.
 
 Copies are kept to the minimum: crops and flips return views of the decoded array; resizes
 write each frame once into a fresh array; the one copy that makes the clip contiguous happens
 in :class:`FormatShape`.
 """
 import math
+import random
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -62,6 +65,19 @@ def _pair(value, name: str) -> Tuple[int, int]:
     raise TypeError(f'{name} must be an int or a (w, h) pair, got {value!r}')
 
 
+def image_shape(results: dict) -> Tuple[int, int]:
+    """``results['img_shape']``, or, as mmaction2 0.x, the (H, W) of the first frame when the
+    results have none (a pipeline that starts from ``imgs``)."""
+    if 'img_shape' in results:
+        return results['img_shape']
+    if 'imgs' not in results:
+        raise KeyError("the results have neither 'img_shape' nor 'imgs': put a decoder "
+                       '(PyAVDecode, DecordDecode, RawFrameDecode ...) before this step')
+    shape = tuple(int(v) for v in np.shape(results['imgs'][0])[:2])
+    results['img_shape'] = shape
+    return shape
+
+
 def _crop(results: dict, imgs: np.ndarray, x1: int, y1: int, w: int, h: int) -> dict:
     results['imgs'] = imgs[:, y1:y1 + h, x1:x1 + w]
     results['crop_bbox'] = np.array([x1, y1, x1 + w, y1 + h])
@@ -87,8 +103,9 @@ class Resize(BaseTransform):
         interpolation: ``'bilinear'`` (default), ``'nearest'``, ``'bicubic'``, ``'area'``,
             ``'lanczos'``.
 
-    Reads/writes ``imgs``, ``img_shape``; writes ``keep_ratio``, ``scale_factor``
-    (cumulative (w, h) factors). A resize to the current size does nothing.
+    Reads/writes ``imgs``, ``img_shape`` (the frames' shape when absent); writes
+    ``keep_ratio``, ``scale_factor`` (cumulative (w, h) factors). A resize to the current
+    size does nothing.
     """
 
     def __init__(self, scale, keep_ratio: bool = True, interpolation: str = 'bilinear',
@@ -129,7 +146,7 @@ class Resize(BaseTransform):
         return int(img_w * factor + 0.5), int(img_h * factor + 0.5)
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         new_w, new_h = self._new_size(img_w, img_h)
         factor = np.array([new_w / img_w, new_h / img_h], dtype=np.float32)
         results['scale_factor'] = results.get('scale_factor', np.ones(2, np.float32)) * factor
@@ -147,7 +164,10 @@ class RandomResizedCrop(BaseTransform):
 
     Up to 10 draws of area in ``area_range`` (fraction of the frame) and log-uniform aspect
     ratio in ``aspect_ratio_range`` (w/h); the first that fits is used, else the centred
-    square of the short side. Writes ``crop_bbox`` (x1, y1, x2, y2) too.
+    square of the short side.
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
     """
 
     def __init__(self, area_range: Sequence[float] = (0.08, 1.0),
@@ -178,7 +198,7 @@ class RandomResizedCrop(BaseTransform):
         return (img_w - side) // 2, (img_h - side) // 2, side, side
 
     def transform(self, results: dict) -> dict:
-        x1, y1, w, h = self.get_crop_bbox(results['img_shape'], self.area_range,
+        x1, y1, w, h = self.get_crop_bbox(image_shape(results), self.area_range,
                                           self.aspect_ratio_range)
         return _crop(results, frames_of(results), x1, y1, w, h)
 
@@ -190,6 +210,9 @@ class MultiScaleCrop(BaseTransform):
     Candidate (w, h) are pairs of ``int(short_edge * s)`` whose scale indices differ by at
     most ``max_wh_scale_gap``; a side within 2 pixels of ``input_size`` snaps to it. The
     crop sits at a random place (``random_crop``) or at one of 5 (or 13) fixed places.
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2), ``scales``.
     """
 
     def __init__(self, input_size, scales: Sequence[float] = (1, ), max_wh_scale_gap: int = 1,
@@ -204,7 +227,7 @@ class MultiScaleCrop(BaseTransform):
         self.num_fixed_crops = num_fixed_crops
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         sides = [int(min(img_h, img_w) * s) for s in self.scales]
         candidates = [[w, h] for i, h in enumerate(sides) for j, w in enumerate(sides)
                       if abs(i - j) <= self.max_wh_scale_gap]
@@ -231,7 +254,11 @@ class MultiScaleCrop(BaseTransform):
 @TRANSFORMS.register_module()
 class RandomCrop(BaseTransform):
     """A random ``size`` x ``size`` crop (mmaction2 semantics: offset drawn from
-    ``[0, img - size)``, so the far edge is never touched unless the frame equals the size).
+    ``[0, img - size)``, ``y1`` first, so the far edge is never touched unless the frame
+    equals the size).
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
     """
 
     def __init__(self, size: int, lazy: bool = False):
@@ -241,7 +268,7 @@ class RandomCrop(BaseTransform):
         self.size = size
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         _check_fits('RandomCrop', self.size, self.size, img_h, img_w)
         y1 = int(np.random.randint(0, img_h - self.size)) if img_h > self.size else 0
         x1 = int(np.random.randint(0, img_w - self.size)) if img_w > self.size else 0
@@ -250,14 +277,18 @@ class RandomCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class CenterCrop(BaseTransform):
-    """The centred ``crop_size`` crop (int, or (w, h))."""
+    """The centred ``crop_size`` crop (int, or (w, h)).
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
+    """
 
     def __init__(self, crop_size, lazy: bool = False):
         _no_lazy('CenterCrop', lazy)
         self.crop_size = _pair(crop_size, 'crop_size')
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         crop_w, crop_h = self.crop_size
         _check_fits('CenterCrop', crop_w, crop_h, img_h, img_w)
         return _crop(results, frames_of(results), (img_w - crop_w) // 2, (img_h - crop_h) // 2,
@@ -266,14 +297,20 @@ class CenterCrop(BaseTransform):
 
 def _multi_crop(results: dict, imgs: np.ndarray, boxes, crop_w: int, crop_h: int,
                 flips: Sequence[bool]) -> dict:
-    """Stack several crops (and optional mirrored copies) as extra views, crop-major."""
+    """Stack several crops (and optional mirrored copies) as extra views, crop-major.
+
+    Writes ``imgs`` (crops * frames, crop_h, crop_w, C), ``img_shape`` and ``crop_bbox``:
+    as mmaction2 0.x, one (x1, y1, x2, y2) row per output frame, so row ``i`` is the box of
+    ``imgs[i]`` (a mirrored copy has the box it was cut from).
+    """
     n = imgs.shape[0]
     out = np.empty((len(boxes) * n, crop_h, crop_w, imgs.shape[3]), dtype=np.uint8)
     for k, ((x1, y1), flip) in enumerate(zip(boxes, flips)):
         crop = imgs[:, y1:y1 + crop_h, x1:x1 + crop_w]
         out[k * n:(k + 1) * n] = crop[:, :, ::-1] if flip else crop
+    per_crop = np.array([[x1, y1, x1 + crop_w, y1 + crop_h] for x1, y1 in boxes])
     results['imgs'] = out
-    results['crop_bbox'] = np.array([[x1, y1, x1 + crop_w, y1 + crop_h] for x1, y1 in boxes])
+    results['crop_bbox'] = np.repeat(per_crop, n, axis=0)
     results['img_shape'] = (crop_h, crop_w)
     return results
 
@@ -284,6 +321,9 @@ class ThreeCrop(BaseTransform):
 
     The crop must span the frames' full height or full width (resize the short side to the
     crop size first). Frames are ordered crop by crop.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
     def __init__(self, crop_size):
@@ -313,6 +353,9 @@ class TenCrop(BaseTransform):
 
     Order: for each of upper-left, upper-right, lower-left, lower-right, centre: the crop,
     then its horizontal flip.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
     def __init__(self, crop_size):
@@ -327,6 +370,39 @@ class TenCrop(BaseTransform):
         corners = [(0, 0), (4 * ws, 0), (0, 4 * hs), (4 * ws, 4 * hs), (2 * ws, 2 * hs)]
         boxes = [box for box in corners for _ in range(2)]
         return _multi_crop(results, imgs, boxes, crop_w, crop_h, [False, True] * 5)
+
+
+@TRANSFORMS.register_module()
+class MultiGroupCrop(BaseTransform):
+    """``groups`` random crops of ``crop_size`` (int, or (w, h)), as ``groups`` views
+    (mmaction2 0.x's ``MultiGroupCrop``).
+
+    Each group's offset is drawn as 0.x draws it, from Python's ``random`` module (which the
+    data-loader workers seed as they seed numpy): ``x1`` then ``y1``, each uniform over every
+    position where the crop fits, both edges included. Frames are ordered group by group.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
+    """
+
+    def __init__(self, crop_size, groups: int):
+        self.crop_size = _pair(crop_size, 'crop_size')
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f'MultiGroupCrop groups (the number of random crops, each a view) '
+                             f'must be a positive int, got {groups!r}')
+        self.groups = int(groups)
+
+    def transform(self, results: dict) -> dict:
+        imgs = frames_of(results)
+        img_h, img_w = imgs.shape[1:3]
+        crop_w, crop_h = self.crop_size
+        _check_fits('MultiGroupCrop', crop_w, crop_h, img_h, img_w)
+        boxes = []
+        for _ in range(self.groups):
+            x1 = random.randint(0, img_w - crop_w)
+            y1 = random.randint(0, img_h - crop_h)
+            boxes.append((x1, y1))
+        return _multi_crop(results, imgs, boxes, crop_w, crop_h, [False] * self.groups)
 
 
 def _map_label(label, mapping: Dict[int, int]):

@@ -9,22 +9,26 @@ Python's generator, seeded), written out in the test, never taken from our own o
   ``U(-18, 18)``, an order coin, then 4 coins per frame. Our frames stay uint8: the value
   is 0.x's float rounded to the nearest integer and clipped to 0..255.
 * crops take ``img_shape`` from the frames when the results have none, and multi-crops
-  write one ``crop_bbox`` row per output frame; ``MultiGroupCrop`` draws with Python's
-  ``random`` as 0.x.
+  write one ``crop_bbox`` row per output frame.
+* ``ToTensor`` turns a number into shape ``(1,)``; ``ImageToTensor``, ``Transpose``,
+  ``MultiGroupCrop``, ``FrameSelector`` exist with 0.x's arguments.
 """
 import random
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 
 from mmaction.datasets.transforms import (CenterCrop, Collect, ColorJitter, FormatShape,
-                                          MultiGroupCrop, MultiScaleCrop, Normalize, RandomCrop,
-                                          RandomResizedCrop, Resize, TenCrop, ThreeCrop,
-                                          ToTensor)
+                                          FrameSelector, ImageToTensor, MultiGroupCrop,
+                                          MultiScaleCrop, Normalize, RandomCrop,
+                                          RandomResizedCrop, RawFrameDecode, Resize,
+                                          SampleFrames, TenCrop, ThreeCrop, ToTensor, Transpose)
 from mmaction.engine.config_checks import ConfigError, check_option_keys
 from mmaction.models.data_preprocessor import ActionDataPreprocessor
 from mmaction.registry import TRANSFORMS
+from .conftest import frame_index
 
 # 0.x's defaults, copied from its source as numbers (ImageNet, RGB, 0-255 scale)
 EIG_VAL = [55.46, 4.794, 1.148]
@@ -253,3 +257,67 @@ def test_multi_group_crop_draws_as_0x():
         MultiGroupCrop(8, groups=0)
     with pytest.raises(ValueError, match='Resize'):
         MultiGroupCrop(60, groups=1)(dict(imgs=src))
+
+
+# ------------------------------------------------------------------------- formatting
+def test_to_tensor_converts_as_0x():
+    results = dict(label=3, score=0.25, flag=True, inds=[1, 2], n=np.int64(7),
+                   arr=np.arange(6).reshape(2, 3))
+    out = ToTensor(keys=['label', 'score', 'flag', 'inds', 'n', 'arr'])(dict(results))
+    assert out['label'].shape == (1, ) and out['label'].dtype == torch.int64
+    assert out['label'].tolist() == [3]
+    assert out['score'].shape == (1, ) and out['score'].dtype == torch.float32
+    assert out['flag'].tolist() == [1]
+    assert out['inds'].tolist() == [1, 2] and out['n'].tolist() == [7]
+    assert out['arr'].data_ptr() == results['arr'].ctypes.data  # shares memory
+    with pytest.raises(TypeError, match="'name'"):
+        ToTensor(keys=['name'])(dict(name='v.mp4'))
+
+
+def test_image_to_tensor_and_transpose():
+    img = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    out = ImageToTensor(keys=['img'])(dict(img=img))['img']
+    assert out.shape == (3, 4, 5) and out[2, 3, 1] == img[3, 1, 2]
+    assert out.data_ptr() == img.ctypes.data
+    with pytest.raises(ValueError, match='FormatShape'):
+        ImageToTensor(keys=['imgs'])(dict(imgs=np.zeros((2, 4, 5, 3), np.uint8)))
+    clip = np.zeros((2, 4, 5, 3), np.uint8)
+    clip[1, 2, 3, 0] = 9
+    out = Transpose(keys=['imgs'], order=[3, 0, 1, 2])(dict(imgs=clip))['imgs']
+    assert out.shape == (3, 2, 4, 5) and out[0, 1, 2, 3] == 9
+    tensor = Transpose(keys=['imgs'], order=(3, 0, 1, 2))(dict(imgs=torch.from_numpy(clip)))
+    assert tensor['imgs'].shape == (3, 2, 4, 5) and tensor['imgs'][0, 1, 2, 3] == 9
+    with pytest.raises(ValueError, match='each axis'):
+        Transpose(keys=['imgs'], order=(0, 0, 1))
+    with pytest.raises(ValueError, match='3 axes'):
+        Transpose(keys=['img'], order=(0, 1, 2, 3))(dict(img=img))
+    packed = dict(inputs=torch.zeros(1), data_samples=None)
+    with pytest.raises(KeyError, match='before Collect'):
+        Transpose(keys=['imgs'], order=(0, 1))(packed)
+
+
+# ------------------------------------------------------------------------- loading, sampling
+def test_frame_selector_is_raw_frame_decode_and_warns(frame_folder):
+    with pytest.warns(FutureWarning, match='RawFrameDecode'):
+        selector = TRANSFORMS.build(dict(type='FrameSelector', io_backend='disk'))
+    assert isinstance(selector, RawFrameDecode)
+    results = selector(dict(frame_dir=frame_folder, filename_tmpl='img_{:05}.png',
+                            frame_inds=np.array([3, 1])))
+    assert [frame_index(f) for f in results['imgs']] == [2, 0]
+    with pytest.warns(FutureWarning):
+        FrameSelector()
+
+
+def test_twice_sample_counts_its_clips_and_gives_0x_views():
+    """0.x writes ``num_clips=2`` for 4 sampled clips; we write 4. FormatShape makes the
+    same views either way: 0.x's reshape (-1, 2, T, ...) puts the extra clips on its first
+    axis, and the views come out in the same memory order."""
+    results = SampleFrames(2, 1, 2, test_mode=True, twice_sample=True)(
+        dict(total_frames=20, start_index=0))
+    assert results['num_clips'] == 4
+    n = len(results['frame_inds'])
+    imgs = np.zeros((n, 2, 2, 3), np.uint8)
+    imgs[..., 0] = results['frame_inds'][:, None, None]
+    ours = FormatShape('NCTHW')(dict(results, imgs=imgs))['imgs']
+    as_0x = imgs.reshape(-1, 2, 2, 2, 2, 3).transpose(0, 1, 5, 2, 3, 4).reshape(-1, 3, 2, 2, 2)
+    assert np.array_equal(ours, as_0x) and ours.shape[0] == 4

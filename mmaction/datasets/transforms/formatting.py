@@ -146,10 +146,10 @@ def _from_numpy(array: np.ndarray) -> torch.Tensor:
 
 def to_tensor(value) -> torch.Tensor:
     """mmaction2 0.x's conversion: a tensor stays as it is; an array shares its memory; a
-    list, tuple or other sequence (not a string) goes through ``torch.tensor``; a number becomes a 1-element tensor, shape
-    ``(1,)`` (int64 for ints and bools, float32 for floats). numpy scalars, which 0.x
-    refused, convert like Python numbers. Anything else (a string, ``None``, a dict) is a
-    ``TypeError``."""
+    list, tuple or other sequence (not a string) goes through ``torch.tensor``; a number
+    becomes a 1-element tensor, shape ``(1,)`` (int64 for ints and bools, float32 for
+    floats). numpy scalars, which 0.x refused, convert like Python numbers. Anything else
+    (a string, ``None``, a dict) is a ``TypeError``."""
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, np.ndarray):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from mmaction.datasets.transforms import (CenterCrop, ColorJitter, Flip, Imgaug,
-                                          MultiScaleCrop, Normalize, RandAugment, RandomCrop,
-                                          RandomErasing, RandomResizedCrop, Resize, TenCrop,
-                                          ThreeCrop)
+from mmaction.datasets.transforms import (BrightnessContrastSaturationHueJitter, CenterCrop,
+                                          ColorJitter, Flip, Imgaug, MultiScaleCrop, Normalize,
+                                          RandAugment, RandomCrop, RandomErasing,
+                                          RandomResizedCrop, Resize, TenCrop, ThreeCrop)
 from mmaction.datasets.transforms import rand_augment as ra
 
 MEAN = [122.769, 116.74, 104.04]
@@ -152,17 +152,18 @@ def test_flip_ratio_is_a_probability_per_clip():
 
 
 # ------------------------------------------------------------------------- photometric
-def test_color_jitter_hand_computed():
+def test_brightness_contrast_saturation_hue_jitter_hand_computed():
+    jitter = BrightnessContrastSaturationHueJitter
     clip = np.zeros((2, 4, 4, 3), np.uint8)
     clip[..., 0] = 255  # pure red
     clip[1] = 100
-    bright = ColorJitter(brightness=(1.5, 1.5), contrast=0, saturation=0, hue=0)
+    bright = jitter(brightness=(1.5, 1.5), contrast=0, saturation=0, hue=0)
     out = bright(results_of(clip.copy()))['imgs']
     assert (out[0] == [255, 0, 0]).all() and (out[1] == 150).all()
-    hue = ColorJitter(brightness=0, contrast=0, saturation=0, hue=(0.5, 0.5))
+    hue = jitter(brightness=0, contrast=0, saturation=0, hue=(0.5, 0.5))
     out = hue(results_of(clip.copy()))['imgs']
     assert (out[0] == [0, 255, 255]).all()  # half a turn: red -> cyan
-    gray = ColorJitter(brightness=0, contrast=0, saturation=(0, 0), hue=0)
+    gray = jitter(brightness=0, contrast=0, saturation=(0, 0), hue=0)
     assert (gray(results_of(clip.copy()))['imgs'][0] == 76).all()  # 0.299 * 255
 
 
@@ -198,7 +199,8 @@ def test_normalize_keeps_uint8_and_records_the_statistics():
 # ------------------------------------------------------------------------- consistency
 @pytest.mark.parametrize('transform', [
     RandomResizedCrop(), MultiScaleCrop(32, scales=(1, 0.8), random_crop=True),
-    RandomCrop(24), Flip(0.5), ColorJitter(), RandomErasing(probability=0.7),
+    RandomCrop(24), Flip(0.5), ColorJitter(), ColorJitter(alpha_std=1.0),
+    BrightnessContrastSaturationHueJitter(), RandomErasing(probability=0.7),
     RandomErasing(probability=1.0, mode='pixel'), RandAugment(n=4, m=9),
     RandAugment(n=len(ra.OPS), m=12), Imgaug(transforms=[dict(type='RandAugment', n=4, m=7)]),
 ])

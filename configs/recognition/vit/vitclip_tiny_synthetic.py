@@ -43,7 +43,8 @@ train_pipeline = [
     dict(type='Flip', flip_ratio=0.5, flip_label_map=flip_label_map),
     # colours say nothing about the class: jittering them stops the adapters from memorising
     # clips by their look instead of learning the motion
-    dict(type='ColorJitter', brightness=0.2, contrast=0.2, saturation=0.2, hue=0.5),
+    dict(type='BrightnessContrastSaturationHueJitter', brightness=0.2, contrast=0.2,
+         saturation=0.2, hue=0.5),
     dict(type='Normalize', **img_norm_cfg),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='Collect', keys=['imgs', 'label'], meta_keys=[]),

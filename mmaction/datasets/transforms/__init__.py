@@ -1,18 +1,21 @@
 """Pipeline steps; importing this package registers them all in ``TRANSFORMS``."""
-from .augment import (CenterCrop, ColorJitter, Flip, MultiScaleCrop, Normalize, RandomCrop,
-                      RandomErasing, RandomResizedCrop, Resize, TenCrop, ThreeCrop)
+from .augment import (BrightnessContrastSaturationHueJitter, CenterCrop, ColorJitter, Flip,
+                      MultiGroupCrop, MultiScaleCrop, Normalize, RandomCrop, RandomErasing,
+                      RandomResizedCrop, Resize, TenCrop, ThreeCrop)
 from .base import BaseTransform
-from .formatting import Collect, FormatShape, PackActionInputs, ToTensor
-from .loading import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit, PyAVDecode, PyAVInit,
-                      RawFrameDecode, VideoDecodeError)
+from .formatting import (Collect, FormatShape, ImageToTensor, PackActionInputs, ToTensor,
+                         Transpose)
+from .loading import (DecordDecode, DecordInit, FrameSelector, OpenCVDecode, OpenCVInit,
+                      PyAVDecode, PyAVInit, RawFrameDecode, VideoDecodeError)
 from .rand_augment import Imgaug, RandAugment
 from .sampling import DenseSampleFrames, SampleFrames, UniformSampleFrames
 
 __all__ = [
-    'BaseTransform', 'CenterCrop', 'Collect', 'ColorJitter', 'DecordDecode', 'DecordInit',
-    'DenseSampleFrames', 'Flip', 'FormatShape', 'Imgaug', 'MultiScaleCrop', 'Normalize',
-    'OpenCVDecode', 'OpenCVInit', 'PackActionInputs', 'PyAVDecode', 'PyAVInit', 'RandAugment',
-    'RandomCrop', 'RandomErasing', 'RandomResizedCrop', 'RawFrameDecode', 'Resize',
-    'SampleFrames', 'TenCrop', 'ThreeCrop', 'ToTensor', 'UniformSampleFrames',
-    'VideoDecodeError'
+    'BaseTransform', 'BrightnessContrastSaturationHueJitter', 'CenterCrop', 'Collect',
+    'ColorJitter', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape',
+    'FrameSelector', 'ImageToTensor', 'Imgaug', 'MultiGroupCrop', 'MultiScaleCrop',
+    'Normalize', 'OpenCVDecode', 'OpenCVInit', 'PackActionInputs', 'PyAVDecode', 'PyAVInit',
+    'RandAugment', 'RandomCrop', 'RandomErasing', 'RandomResizedCrop', 'RawFrameDecode',
+    'Resize', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'ToTensor', 'Transpose',
+    'UniformSampleFrames', 'VideoDecodeError'
 ]

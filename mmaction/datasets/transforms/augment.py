@@ -1,15 +1,19 @@
 """Geometric and photometric augmentations of uint8 clips.
 
 Every transform here reads ``imgs`` as one uint8 array (num_frames, H, W, 3) and
-``img_shape`` (H, W), and writes them back. Random parameters are drawn once per call (per
-clip), so all frames of a clip get the same crop, flip, jitter, erase. Draws use numpy's
-global generator, which mmengine seeds per data-loader worker.
+``img_shape`` (H, W) (as mmaction2 0.x, the first frame's shape when the results have no
+``img_shape``), and writes them back. Random parameters are drawn once per call (per clip),
+so all frames of a clip get the same crop, flip, jitter, erase; the one exception is 0.x's
+:class:`ColorJitter` with ``color_space_aug=True``, which tosses its coins per frame as 0.x
+does. Draws use numpy's global generator (:class:`MultiGroupCrop`: Python's ``random``, as
+0.x), both seeded per data-loader worker.
 
 Copies are kept to the minimum: crops and flips return views of the decoded array; resizes
 write each frame once into a fresh array; the one copy that makes the clip contiguous happens
 in :class:`FormatShape`.
 """
 import math
+import random
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -61,6 +65,19 @@ def _pair(value, name: str) -> Tuple[int, int]:
     raise TypeError(f'{name} must be an int or a (w, h) pair, got {value!r}')
 
 
+def image_shape(results: dict) -> Tuple[int, int]:
+    """``results['img_shape']``, or, as mmaction2 0.x, the (H, W) of the first frame when the
+    results have none (a pipeline that starts from ``imgs``)."""
+    if 'img_shape' in results:
+        return results['img_shape']
+    if 'imgs' not in results:
+        raise KeyError("the results have neither 'img_shape' nor 'imgs': put a decoder "
+                       '(PyAVDecode, DecordDecode, RawFrameDecode ...) before this step')
+    shape = tuple(int(v) for v in np.shape(results['imgs'][0])[:2])
+    results['img_shape'] = shape
+    return shape
+
+
 def _crop(results: dict, imgs: np.ndarray, x1: int, y1: int, w: int, h: int) -> dict:
     results['imgs'] = imgs[:, y1:y1 + h, x1:x1 + w]
     results['crop_bbox'] = np.array([x1, y1, x1 + w, y1 + h])
@@ -86,8 +103,9 @@ class Resize(BaseTransform):
         interpolation: ``'bilinear'`` (default), ``'nearest'``, ``'bicubic'``, ``'area'``,
             ``'lanczos'``.
 
-    Reads/writes ``imgs``, ``img_shape``; writes ``keep_ratio``, ``scale_factor``
-    (cumulative (w, h) factors). A resize to the current size does nothing.
+    Reads/writes ``imgs``, ``img_shape`` (the frames' shape when absent); writes
+    ``keep_ratio``, ``scale_factor`` (cumulative (w, h) factors). A resize to the current
+    size does nothing.
     """
 
     def __init__(self, scale, keep_ratio: bool = True, interpolation: str = 'bilinear',
@@ -128,7 +146,7 @@ class Resize(BaseTransform):
         return int(img_w * factor + 0.5), int(img_h * factor + 0.5)
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         new_w, new_h = self._new_size(img_w, img_h)
         factor = np.array([new_w / img_w, new_h / img_h], dtype=np.float32)
         results['scale_factor'] = results.get('scale_factor', np.ones(2, np.float32)) * factor
@@ -146,7 +164,10 @@ class RandomResizedCrop(BaseTransform):
 
     Up to 10 draws of area in ``area_range`` (fraction of the frame) and log-uniform aspect
     ratio in ``aspect_ratio_range`` (w/h); the first that fits is used, else the centred
-    square of the short side. Writes ``crop_bbox`` (x1, y1, x2, y2) too.
+    square of the short side.
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
     """
 
     def __init__(self, area_range: Sequence[float] = (0.08, 1.0),
@@ -177,7 +198,7 @@ class RandomResizedCrop(BaseTransform):
         return (img_w - side) // 2, (img_h - side) // 2, side, side
 
     def transform(self, results: dict) -> dict:
-        x1, y1, w, h = self.get_crop_bbox(results['img_shape'], self.area_range,
+        x1, y1, w, h = self.get_crop_bbox(image_shape(results), self.area_range,
                                           self.aspect_ratio_range)
         return _crop(results, frames_of(results), x1, y1, w, h)
 
@@ -189,6 +210,9 @@ class MultiScaleCrop(BaseTransform):
     Candidate (w, h) are pairs of ``int(short_edge * s)`` whose scale indices differ by at
     most ``max_wh_scale_gap``; a side within 2 pixels of ``input_size`` snaps to it. The
     crop sits at a random place (``random_crop``) or at one of 5 (or 13) fixed places.
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2), ``scales``.
     """
 
     def __init__(self, input_size, scales: Sequence[float] = (1, ), max_wh_scale_gap: int = 1,
@@ -203,7 +227,7 @@ class MultiScaleCrop(BaseTransform):
         self.num_fixed_crops = num_fixed_crops
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         sides = [int(min(img_h, img_w) * s) for s in self.scales]
         candidates = [[w, h] for i, h in enumerate(sides) for j, w in enumerate(sides)
                       if abs(i - j) <= self.max_wh_scale_gap]
@@ -230,7 +254,11 @@ class MultiScaleCrop(BaseTransform):
 @TRANSFORMS.register_module()
 class RandomCrop(BaseTransform):
     """A random ``size`` x ``size`` crop (mmaction2 semantics: offset drawn from
-    ``[0, img - size)``, so the far edge is never touched unless the frame equals the size).
+    ``[0, img - size)``, ``y1`` first, so the far edge is never touched unless the frame
+    equals the size).
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
     """
 
     def __init__(self, size: int, lazy: bool = False):
@@ -240,7 +268,7 @@ class RandomCrop(BaseTransform):
         self.size = size
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         _check_fits('RandomCrop', self.size, self.size, img_h, img_w)
         y1 = int(np.random.randint(0, img_h - self.size)) if img_h > self.size else 0
         x1 = int(np.random.randint(0, img_w - self.size)) if img_w > self.size else 0
@@ -249,14 +277,18 @@ class RandomCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class CenterCrop(BaseTransform):
-    """The centred ``crop_size`` crop (int, or (w, h))."""
+    """The centred ``crop_size`` crop (int, or (w, h)).
+
+    Reads ``imgs`` and ``img_shape`` (or the frames' shape); writes ``imgs`` (a view),
+    ``img_shape`` and ``crop_bbox`` (x1, y1, x2, y2).
+    """
 
     def __init__(self, crop_size, lazy: bool = False):
         _no_lazy('CenterCrop', lazy)
         self.crop_size = _pair(crop_size, 'crop_size')
 
     def transform(self, results: dict) -> dict:
-        img_h, img_w = results['img_shape']
+        img_h, img_w = image_shape(results)
         crop_w, crop_h = self.crop_size
         _check_fits('CenterCrop', crop_w, crop_h, img_h, img_w)
         return _crop(results, frames_of(results), (img_w - crop_w) // 2, (img_h - crop_h) // 2,
@@ -265,14 +297,20 @@ class CenterCrop(BaseTransform):
 
 def _multi_crop(results: dict, imgs: np.ndarray, boxes, crop_w: int, crop_h: int,
                 flips: Sequence[bool]) -> dict:
-    """Stack several crops (and optional mirrored copies) as extra views, crop-major."""
+    """Stack several crops (and optional mirrored copies) as extra views, crop-major.
+
+    Writes ``imgs`` (crops * frames, crop_h, crop_w, C), ``img_shape`` and ``crop_bbox``:
+    as mmaction2 0.x, one (x1, y1, x2, y2) row per output frame, so row ``i`` is the box of
+    ``imgs[i]`` (a mirrored copy has the box it was cut from).
+    """
     n = imgs.shape[0]
     out = np.empty((len(boxes) * n, crop_h, crop_w, imgs.shape[3]), dtype=np.uint8)
     for k, ((x1, y1), flip) in enumerate(zip(boxes, flips)):
         crop = imgs[:, y1:y1 + crop_h, x1:x1 + crop_w]
         out[k * n:(k + 1) * n] = crop[:, :, ::-1] if flip else crop
+    per_crop = np.array([[x1, y1, x1 + crop_w, y1 + crop_h] for x1, y1 in boxes])
     results['imgs'] = out
-    results['crop_bbox'] = np.array([[x1, y1, x1 + crop_w, y1 + crop_h] for x1, y1 in boxes])
+    results['crop_bbox'] = np.repeat(per_crop, n, axis=0)
     results['img_shape'] = (crop_h, crop_w)
     return results
 
@@ -283,6 +321,9 @@ class ThreeCrop(BaseTransform):
 
     The crop must span the frames' full height or full width (resize the short side to the
     crop size first). Frames are ordered crop by crop.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
     def __init__(self, crop_size):
@@ -312,6 +353,9 @@ class TenCrop(BaseTransform):
 
     Order: for each of upper-left, upper-right, lower-left, lower-right, centre: the crop,
     then its horizontal flip.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
     def __init__(self, crop_size):
@@ -326,6 +370,39 @@ class TenCrop(BaseTransform):
         corners = [(0, 0), (4 * ws, 0), (0, 4 * hs), (4 * ws, 4 * hs), (2 * ws, 2 * hs)]
         boxes = [box for box in corners for _ in range(2)]
         return _multi_crop(results, imgs, boxes, crop_w, crop_h, [False, True] * 5)
+
+
+@TRANSFORMS.register_module()
+class MultiGroupCrop(BaseTransform):
+    """``groups`` random crops of ``crop_size`` (int, or (w, h)), as ``groups`` views
+    (mmaction2 0.x's ``MultiGroupCrop``).
+
+    Each group's offset is drawn as 0.x draws it, from Python's ``random`` module (which the
+    data-loader workers seed as they seed numpy): ``x1`` then ``y1``, each uniform over every
+    position where the crop fits, both edges included. Frames are ordered group by group.
+
+    Reads ``imgs`` (its shape, not ``img_shape``); writes ``imgs``, ``img_shape`` and
+    ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
+    """
+
+    def __init__(self, crop_size, groups: int):
+        self.crop_size = _pair(crop_size, 'crop_size')
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f'MultiGroupCrop groups (the number of random crops, each a view) '
+                             f'must be a positive int, got {groups!r}')
+        self.groups = int(groups)
+
+    def transform(self, results: dict) -> dict:
+        imgs = frames_of(results)
+        img_h, img_w = imgs.shape[1:3]
+        crop_w, crop_h = self.crop_size
+        _check_fits('MultiGroupCrop', crop_w, crop_h, img_h, img_w)
+        boxes = []
+        for _ in range(self.groups):
+            x1 = random.randint(0, img_w - crop_w)
+            y1 = random.randint(0, img_h - crop_h)
+            boxes.append((x1, y1))
+        return _multi_crop(results, imgs, boxes, crop_w, crop_h, [False] * self.groups)
 
 
 def _map_label(label, mapping: Dict[int, int]):
@@ -383,27 +460,176 @@ class Flip(BaseTransform):
         return results
 
 
+#: mmaction2 0.x's default lighting statistics: eigenvalues and eigenvectors (columns) of the
+#: covariance of ImageNet's RGB pixels on the 0-255 scale (AlexNet's "PCA lighting").
+PCA_EIG_VAL = np.array([55.46, 4.794, 1.148], dtype=np.float32)
+PCA_EIG_VEC = np.array([[-0.5675, 0.7192, 0.4009],
+                        [-0.5808, -0.0045, -0.8140],
+                        [-0.5836, -0.6948, 0.4203]], dtype=np.float32)
+#: ITU-R 601 luma weights (the grey level 0.x's saturation step blends towards)
+LUMA = np.array([0.299, 0.587, 0.114])
+#: RGB -> YIQ and YIQ -> RGB, as 0.x's hue step uses them (rows: Y, I, Q / R, G, B)
+RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.321],
+                       [0.211, -0.523, 0.311]])
+YIQ_TO_RGB = np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.107, 1.705]])
+#: the arguments of the brightness/contrast/saturation/hue jitter that took 0.x's name later
+_BCSH_ARGS = ('brightness', 'contrast', 'saturation', 'hue')
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    """Float pixel values rounded to the nearest integer and clipped to 0..255."""
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class ColorJitter(BaseTransform):
+    """mmaction2 0.x's ``ColorJitter``: PCA lighting noise, optionally after a colour-space
+    distortion (what AIM's ``vitclip_large_k400.py`` trains with, ``ColorJitter()``).
+
+    Lighting (always): ``alpha`` is drawn from ``N(0, alpha_std)`` for each of the three
+    principal components and every pixel of every frame moves by the same RGB offset
+    ``offset[c] = sum_k eig_vec[c, k] * alpha[k] * eig_val[k]`` (defaults: ImageNet's
+    statistics on the 0-255 scale, :data:`PCA_EIG_VAL` / :data:`PCA_EIG_VEC`).
+
+    With ``color_space_aug=True`` the lighting comes after 0.x's colour-space distortion:
+    one brightness shift ``U(-32, 32)``, contrast factor ``U(0.6, 1.4)`` (a plain scale),
+    saturation factor ``U(0.6, 1.4)`` (blend with the pixel's luma) and hue angle
+    ``pi * U(-18, 18)`` (a rotation of the YIQ chroma plane) are drawn per clip, then a coin
+    picks the order (contrast, saturation, hue) or (saturation, hue, contrast); brightness
+    comes first. As in 0.x, every frame tosses its own coin for each of the four steps
+    (applied when the draw is above 0.5), so frames of one clip may differ.
+
+    Random numbers come from numpy's global generator in 0.x's order: with
+    ``color_space_aug`` the four parameters, the order coin, four coins per frame; then the
+    three ``alpha``. Seeded alike, it moves the pixels exactly as 0.x does.
+
+    Frames stay uint8: the result is 0.x's float32 value rounded to the nearest integer
+    and clipped to 0..255 (0.x left floats, possibly outside 0..255, for ``Normalize``).
+    The lighting alone is computed exactly as 0.x computes it (in float32) for each of the
+    256 input levels, then rounded; with ``color_space_aug`` the float arithmetic may differ
+    from 0.x's in the last bits, so a value within a hair of .5 may round the other way.
+
+    Reads ``imgs``; writes ``imgs`` (new uint8 array), ``eig_val``, ``eig_vec`` (float32),
+    ``alpha_std`` and ``color_space_aug``.
+
+    Args:
+        color_space_aug: apply the colour-space distortion before the lighting noise.
+        alpha_std: standard deviation of the lighting coefficients (0 disables the noise).
+        eig_val: 3 eigenvalues, RGB covariance on the 0-255 scale; ``None``: ImageNet's.
+        eig_vec: 3x3 eigenvectors, one per column; ``None``: ImageNet's.
+
+    mmaction2's later ``ColorJitter(brightness, contrast, saturation, hue)`` is
+    :class:`BrightnessContrastSaturationHueJitter` here.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        # refuse the later jitter's arguments before __init__ reports them as unknown
+        newer = [k for k in _BCSH_ARGS if k in kwargs]
+        if newer:
+            raise TypeError(
+                f'ColorJitter got {newer}: ColorJitter is mmaction2 0.x\'s (and AIM\'s) PCA '
+                'lighting jitter, ColorJitter(color_space_aug=False, alpha_std=0.1, '
+                'eig_val=None, eig_vec=None). For the brightness/contrast/saturation/hue '
+                "jitter of later mmaction2 versions write type='"
+                "BrightnessContrastSaturationHueJitter' with the same arguments.")
+        return super().__new__(cls)
+
+    def __init__(self, color_space_aug: bool = False, alpha_std: float = 0.1,
+                 eig_val: Optional[Sequence[float]] = None,
+                 eig_vec: Optional[Sequence[Sequence[float]]] = None):
+        if not isinstance(color_space_aug, (bool, np.bool_)):
+            raise TypeError(f'ColorJitter color_space_aug must be True or False, got '
+                            f'{color_space_aug!r}')
+        if isinstance(alpha_std, bool) or not isinstance(alpha_std, (int, float)) or \
+                not alpha_std >= 0:
+            raise ValueError(f'ColorJitter alpha_std must be a number >= 0 (the spread of the '
+                             f'lighting noise; 0.x default 0.1), got {alpha_std!r}')
+        self.color_space_aug = bool(color_space_aug)
+        self.alpha_std = alpha_std
+        self.eig_val = self._matrix('eig_val', eig_val, PCA_EIG_VAL, (3, ))
+        self.eig_vec = self._matrix('eig_vec', eig_vec, PCA_EIG_VEC, (3, 3))
+
+    @staticmethod
+    def _matrix(name: str, value, default: np.ndarray, shape) -> np.ndarray:
+        if value is None:
+            return default.copy()
+        array = np.asarray(value, dtype=np.float32)
+        if array.shape != shape or not np.isfinite(array).all():
+            raise ValueError(f'ColorJitter {name} must be {"x".join(map(str, shape))} finite '
+                             f'numbers (RGB, 0-255 scale), got {value!r}; leave it None for '
+                             "ImageNet's statistics")
+        return array
+
+    def _colour_maps(self, num_frames: int):
+        """Per frame, the colour-space distortion as an affine map ``rgb @ A + b``."""
+        shift = np.random.uniform(-32, 32)
+        contrast = np.random.uniform(0.6, 1.4)
+        saturation = np.random.uniform(0.6, 1.4)
+        angle = np.random.uniform(-18, 18) * np.pi
+        later = ('contrast', 'saturation', 'hue') if np.random.rand() > 0.5 else \
+            ('saturation', 'hue', 'contrast')
+        coins = np.random.rand(num_frames, 4) > 0.5  # 0.x tosses 4 per frame, in this order
+        cos, sin = np.cos(angle), np.sin(angle)
+        rotate = np.array([[1.0, 0.0, 0.0], [0.0, cos, -sin], [0.0, sin, cos]])
+        maps = {
+            'contrast': np.eye(3) * contrast,
+            # every output channel: saturation * itself + (1 - saturation) * luma
+            'saturation': saturation * np.eye(3) + (1 - saturation) * LUMA[:, None],
+            'hue': (YIQ_TO_RGB @ rotate @ RGB_TO_YIQ).T,
+        }
+        for frame_coins in coins:
+            a, b = np.eye(3), np.zeros(3)
+            if frame_coins[0]:
+                b = b + np.float32(shift)
+            for name, coin in zip(later, frame_coins[1:]):
+                if coin:
+                    a, b = a @ maps[name], b @ maps[name]
+            yield a, b
+
+    def transform(self, results: dict) -> dict:
+        imgs = frames_of(results)
+        maps = list(self._colour_maps(len(imgs))) if self.color_space_aug else None
+        alpha = np.random.normal(0, self.alpha_std, size=(3, ))
+        offset = np.dot(self.eig_vec * alpha, self.eig_val).astype(np.float32)
+        if maps is None:
+            # one offset per channel: look every input level up once (0.x's float32 sum)
+            levels = np.arange(256, dtype=np.float32)[:, None] + offset
+            table = _to_uint8(levels).reshape(1, 256, 3)
+            flat = np.ascontiguousarray(imgs).reshape(-1, imgs.shape[2], 3)
+            out = cv2.LUT(flat, table).reshape(imgs.shape)
+        else:
+            out = np.empty_like(imgs)
+            for k, (a, b) in enumerate(maps):
+                out[k] = _to_uint8(imgs[k].astype(np.float32) @ a.astype(np.float32)
+                                   + (b + offset).astype(np.float32))
+        results['imgs'] = out
+        results['eig_val'] = self.eig_val
+        results['eig_vec'] = self.eig_vec
+        results['alpha_std'] = self.alpha_std
+        results['color_space_aug'] = self.color_space_aug
+        return results
+
+
 def _gray(img: np.ndarray) -> np.ndarray:
     """ITU-R 601 luma of float RGB frames (..., 3) -> (...)."""
     return img @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 @TRANSFORMS.register_module()
-class ColorJitter(BaseTransform):
-    """Random brightness, contrast, saturation and hue, in a random order, once per clip.
+class BrightnessContrastSaturationHueJitter(BaseTransform):
+    """Random brightness, contrast, saturation and hue, in a random order, once per clip: the
+    ``ColorJitter`` of later mmaction2 releases (0.x after mid-2021, 1.x), renamed so that
+    AIM's ``ColorJitter`` (:class:`ColorJitter`, PCA lighting) keeps its meaning.
 
     Each of ``brightness``, ``contrast``, ``saturation`` is a non-negative ``x`` (factor drawn
     from ``[1 - x, 1 + x]``) or a ``(min, max)`` factor range; ``hue`` is ``x <= 0.5`` (a
     shift of the hue circle drawn from ``[-x, x]`` turns) or a range in ``[-0.5, 0.5]``.
     Contrast blends with the clip's mean grey level, saturation with each pixel's grey.
+
+    Reads and writes ``imgs`` (uint8).
     """
 
-    def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1, **kwargs):
-        if kwargs:
-            raise TypeError(
-                f'ColorJitter got {sorted(kwargs)}: the PCA-lighting jitter of mmaction2 < 0.22 '
-                '(color_space_aug, alpha_std, eig_val, eig_vec) is not available; use '
-                'ColorJitter(brightness, contrast, saturation, hue).')
+    def __init__(self, brightness=0.5, contrast=0.5, saturation=0.5, hue=0.1):
         self.brightness = self._range('brightness', brightness, 1, 1)
         self.contrast = self._range('contrast', contrast, 1, 1)
         self.saturation = self._range('saturation', saturation, 1, 1)
@@ -415,11 +641,12 @@ class ColorJitter(BaseTransform):
             lo, hi = float(value[0]), float(value[1])
         else:
             if value < 0:
-                raise ValueError(f'ColorJitter {name} must be >= 0, got {value}')
+                raise ValueError(f'BrightnessContrastSaturationHueJitter {name} must be >= 0, '
+                                 f'got {value}')
             lo, hi = centre - float(value), centre + float(value)
         if not centre - bound <= lo <= hi <= centre + bound:
-            raise ValueError(f'ColorJitter {name} range ({lo}, {hi}) must lie in '
-                             f'[{centre - bound}, {centre + bound}]')
+            raise ValueError(f'BrightnessContrastSaturationHueJitter {name} range ({lo}, {hi}) '
+                             f'must lie in [{centre - bound}, {centre + bound}]')
         return lo, hi
 
     def transform(self, results: dict) -> dict:

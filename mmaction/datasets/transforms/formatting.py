@@ -4,6 +4,7 @@ A packed sample is ``{'inputs': uint8 tensor (views, C, T, H, W), 'data_samples'
 ActionDataSample}``. The tensor shares memory with the array :class:`FormatShape` made
 contiguous, so the clip is copied once between the decoder and the data loader.
 """
+from collections import abc
 from typing import Sequence
 
 import numpy as np
@@ -122,28 +123,134 @@ class Collect(PackActionInputs):
         return self.pack(results, [k for k in self.keys if k not in ('imgs', 'label')])
 
 
+def _is_packed(results: dict) -> bool:
+    return 'inputs' in results and 'data_samples' in results
+
+
+def _value(step: str, results: dict, key: str):
+    if key not in results:
+        hint = (' The results are already packed ({inputs, data_samples}): put this step '
+                'before Collect / PackActionInputs.') if _is_packed(results) else ''
+        raise KeyError(f'{step}: key {key!r} is not in the results (available: '
+                       f'{sorted(results)}).{hint}')
+    return results[key]
+
+
+def _from_numpy(array: np.ndarray) -> torch.Tensor:
+    """The array as a tensor sharing its memory (a copy only for negative strides, which
+    torch cannot represent, e.g. a flipped view)."""
+    if any(stride < 0 for stride in array.strides):
+        array = np.ascontiguousarray(array)
+    return torch.from_numpy(array)
+
+
+def to_tensor(value) -> torch.Tensor:
+    """mmaction2 0.x's conversion: a tensor stays as it is; an array shares its memory; a
+    list, tuple or other sequence (not a string) goes through ``torch.tensor``; a number
+    becomes a 1-element tensor, shape ``(1,)`` (int64 for ints and bools, float32 for
+    floats). numpy scalars, which 0.x refused, convert like Python numbers. Anything else
+    (a string, ``None``, a dict) is a ``TypeError``."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return _from_numpy(value)
+    if isinstance(value, abc.Sequence) and not isinstance(value, (str, bytes)):
+        return torch.tensor(value)
+    if isinstance(value, (bool, int, np.integer, np.bool_)):
+        return torch.tensor([int(value)], dtype=torch.int64)
+    if isinstance(value, (float, np.floating)):
+        return torch.tensor([float(value)], dtype=torch.float32)
+    raise TypeError(f'cannot convert {type(value).__name__} {value!r} to a tensor: expected '
+                    'a tensor, numpy array, list/tuple of numbers, or a number')
+
+
 @TRANSFORMS.register_module()
 class ToTensor(BaseTransform):
     """Convert ``keys`` of the results to tensors; a packed sample passes through unchanged.
 
     AIM's pipelines end with ``Collect`` then ``ToTensor``; since ``Collect`` already packs
     tensors, ``ToTensor`` has nothing left to do there. Placed before the packing step it
-    converts numpy arrays and numbers (arrays without a copy).
+    converts as mmaction2 0.x does (:func:`to_tensor`): arrays without a copy, a number
+    ``x`` to ``tensor([x])`` of shape ``(1,)``.
+
+    Reads and writes ``keys``.
     """
 
     def __init__(self, keys: Sequence[str]):
         self.keys = tuple(keys)
 
     def transform(self, results: dict) -> dict:
-        if 'inputs' in results and 'data_samples' in results:
+        if _is_packed(results):
             return results
         for key in self.keys:
-            if key not in results:
-                raise KeyError(f'ToTensor: key {key!r} is not in the results '
-                               f'(available: {sorted(results)})')
-            value = results[key]
-            if isinstance(value, np.ndarray):
-                results[key] = torch.from_numpy(np.ascontiguousarray(value))
-            elif not isinstance(value, torch.Tensor):
-                results[key] = torch.as_tensor(value)
+            value = _value('ToTensor', results, key)
+            try:
+                results[key] = to_tensor(value)
+            except TypeError as err:
+                raise TypeError(f'ToTensor: results[{key!r}]: {err}') from None
+        return results
+
+
+@TRANSFORMS.register_module()
+class ImageToTensor(BaseTransform):
+    """mmaction2 0.x's ``ImageToTensor``: each of ``keys`` holds one image (H, W, C) and
+    becomes a (C, H, W) tensor sharing its memory.
+
+    Reads and writes ``keys``. A clip (frames, H, W, C) is refused: use
+    ``FormatShape`` and ``Collect`` (or ``ToTensor``) for clips.
+    """
+
+    def __init__(self, keys: Sequence[str]):
+        self.keys = tuple(keys)
+
+    def transform(self, results: dict) -> dict:
+        for key in self.keys:
+            value = _value('ImageToTensor', results, key)
+            if not isinstance(value, np.ndarray) or value.ndim != 3:
+                shape = getattr(value, 'shape', None)
+                raise ValueError(
+                    f'ImageToTensor: results[{key!r}] must be one image, a numpy array (H, W, '
+                    f'C); got {type(value).__name__} of shape {shape}. For clips use '
+                    "FormatShape(input_format='NCTHW') then Collect/ToTensor.")
+            results[key] = _from_numpy(value.transpose(2, 0, 1))
+        return results
+
+
+@TRANSFORMS.register_module()
+class Transpose(BaseTransform):
+    """mmaction2 0.x's ``Transpose``: permute the axes of each of ``keys`` to ``order``
+    (``np.transpose`` of arrays, ``permute`` of tensors; no copy).
+
+    Reads and writes ``keys``.
+
+    Args:
+        keys: the results keys to permute.
+        order: the new order of the axes, e.g. ``(0, 3, 1, 2)`` for NHWC -> NCHW.
+    """
+
+    def __init__(self, keys: Sequence[str], order: Sequence[int]):
+        if isinstance(keys, str):
+            raise TypeError(f"Transpose keys must be a list of keys, e.g. ['imgs'], got "
+                            f'{keys!r}')
+        order = list(order) if isinstance(order, (list, tuple)) else order
+        if not isinstance(order, list) or not all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in order) \
+                or sorted(int(a) for a in order) != list(range(len(order))):
+            raise ValueError(f'Transpose order must list each axis 0..n-1 once, e.g. '
+                             f'(0, 3, 1, 2); got {order!r}')
+        self.keys = tuple(keys)
+        self.order = tuple(int(a) for a in order)
+
+    def transform(self, results: dict) -> dict:
+        for key in self.keys:
+            value = _value('Transpose', results, key)
+            if not isinstance(value, (np.ndarray, torch.Tensor)):
+                raise TypeError(f'Transpose: results[{key!r}] is a {type(value).__name__}, '
+                                'not an array or tensor')
+            if value.ndim != len(self.order):
+                raise ValueError(f'Transpose: results[{key!r}] has {value.ndim} axes '
+                                 f'(shape {tuple(value.shape)}) but order={self.order} '
+                                 f'has {len(self.order)}')
+            results[key] = value.permute(self.order) if isinstance(value, torch.Tensor) \
+                else value.transpose(self.order)
         return results

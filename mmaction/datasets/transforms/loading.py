@@ -19,6 +19,7 @@ import io
 import math
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional
 
 import cv2
@@ -588,3 +589,15 @@ class RawFrameDecode(BaseTransform):
                                        f'others {out.shape[1:3]}')
             cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=out[j])
         return _store(results, _expand(out, uniq, inverse))
+
+
+@TRANSFORMS.register_module()
+class FrameSelector(RawFrameDecode):
+    """mmaction2 0.x's deprecated name of :class:`RawFrameDecode` (same arguments, same
+    behaviour); building it warns, as 0.x did, with a ``FutureWarning``."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn("'FrameSelector' is deprecated (as in mmaction2 0.x): it is "
+                      "RawFrameDecode under an old name; write type='RawFrameDecode'.",
+                      FutureWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)

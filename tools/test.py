@@ -2,7 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--eval top_k_accuracy mean_class_accuracy]
         [--out results.pkl|results.json] [--dump samples.pkl] [--average-clips prob|score|none]
-        [--amp {fp16,bf16,none}] [--cfg-options KEY=VALUE ...]
+        [--amp {fp16,bf16,none}] [--compile] [--cfg-options KEY=VALUE ...]
         [--launcher none|pytorch|slurm|mpi]
 
 Several GPUs: ``bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [the options above]``. Under
@@ -55,6 +55,9 @@ def parse_args(argv=None):
                         help='gather results across GPUs through GPU memory')
     parser.add_argument('--tmpdir', help=argparse.SUPPRESS)  # accepted; gathering needs none
     parser.add_argument('--fuse-conv-bn', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--compile', action='store_true',
+                        help='run the backbone through torch.compile (same as --cfg-options '
+                        'compile=True); the first iterations are slow while it compiles')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys (keys must exist in the config)')
     parser.add_argument('--options', nargs='+', action=DictAction, default={},
@@ -99,6 +102,8 @@ def build_config(args) -> Config:
     cfg.load_from, cfg.resume = args.checkpoint, False
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.launcher = args.launcher
+    if args.compile:
+        cfg.compile = True
     return adapt_to_device(cfg, distributed=args.launcher != 'none', eval_precision=precision)
 
 

@@ -2,7 +2,8 @@
 
     python tools/train.py CONFIG [--validate] [--test-last] [--test-best]
         [--work-dir DIR] [--resume | --resume-from CKPT] [--seed N] [--deterministic]
-        [--amp {fp16,bf16,none}] [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
+        [--amp {fp16,bf16,none}] [--compile] [--cfg-options KEY=VALUE ...]
+        [--launcher none|pytorch|slurm|mpi]
 
 Several GPUs: ``bash tools/dist_train.sh CONFIG GPUS [the options above]``.
 """
@@ -52,6 +53,9 @@ def parse_args(argv=None):
     parser.add_argument('--amp', choices=AMP_CHOICES, default=None,
                         help='mixed precision, overriding optimizer_config.use_fp16: fp16 '
                         '(CUDA, dynamic loss scaling), bf16 (CUDA or CPU) or none')
+    parser.add_argument('--compile', action='store_true',
+                        help='run the backbone through torch.compile (same as --cfg-options '
+                        'compile=True); the first iterations are slow while it compiles')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, e.g. data.videos_per_gpu=8 '
                         'model.backbone.num_frames=16 (keys must exist in the config)')
@@ -108,6 +112,8 @@ def build_config(args) -> Config:
     if args.deterministic:
         randomness['deterministic'] = True
     cfg.randomness = randomness
+    if args.compile:
+        cfg.compile = True
     return adapt_to_device(cfg, amp=args.amp, distributed=args.launcher != 'none')
 
 

@@ -34,7 +34,7 @@ TOP_LEVEL_KEYS = {
     'default_scope', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_cfg',
     'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
     'custom_hooks', 'env_cfg', 'log_processor', 'visualizer', 'randomness', 'launcher', 'resume',
-    'experiment_name', 'auto_scale_lr', 'model_wrapper_cfg', 'runner_type',
+    'experiment_name', 'auto_scale_lr', 'model_wrapper_cfg', 'runner_type', 'compile',
 }
 LOADER_KEYS = {'videos_per_gpu', 'workers_per_gpu', 'drop_last', 'pin_memory',
                'persistent_workers', 'shuffle', 'prefetch_factor'}

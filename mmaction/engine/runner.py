@@ -46,7 +46,8 @@ class ActionRunner(Runner):
       checkpoint (``tools/train.py --test-last / --test-best``), after every rank can read it;
     * resumable state is read to the CPU (mmengine reads it onto the GPU) and each rank gets
       its own random state back; ``--deterministic`` sets ``CUBLAS_WORKSPACE_CONFIG``;
-    * float32 work on CUDA may use TF32 (``env_cfg.allow_tf32``, default True).
+    * float32 work on CUDA may use TF32 (``env_cfg.allow_tf32``, default True);
+    * ``compile=True`` compiles the backbone only, in place (:meth:`_maybe_compile`).
     """
 
     def __init__(self, *args, **kwargs):
@@ -77,6 +78,34 @@ class ActionRunner(Runner):
     def _init_model_weights(self) -> None:
         super()._init_model_weights()
         self._weights_initialised = True
+
+    # ------------------------------------------------------------------ compile
+    def _maybe_compile(self, target: str) -> None:
+        """``compile=True`` (or a dict of ``torch.compile`` arguments, ``--compile``) compiles
+        the backbone, where the time goes, in place. mmengine would compile the whole
+        ``train_step`` (data preprocessing, loss, optimizer wrapper, hooks' tensors), which
+        breaks its graph at every step of the optimizer; ``nn.Module.compile`` also keeps the
+        parameter names, so checkpoints are the same with and without it."""
+        setting = self.cfg.get('compile')
+        if not setting:
+            return
+        if setting is True:
+            setting = {}
+        if not isinstance(setting, dict):
+            raise ValueError(f'compile must be True, False or a dict of torch.compile '
+                             f'arguments (e.g. dict(mode="max-autotune")), got {setting!r}')
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        backbone = getattr(model, 'backbone', None)
+        if backbone is None or getattr(backbone, '_compiled_call_impl', None) is not None:
+            return
+        backbone.compile(**setting)
+        self.logger.info(f'compile: the backbone runs through torch.compile({setting or ""}); '
+                         'the first iterations (and each new input shape) are slow while it '
+                         'compiles.')
+
+    def test(self) -> dict:
+        self._maybe_compile('test_step')
+        return super().test()
 
     # ------------------------------------------------------------------ saving
     @master_only

@@ -417,3 +417,23 @@ def test_data_loader_workers_live_for_the_whole_run():
     assert not no_workers['train_dataloader']['persistent_workers']  # torch refuses it
     asked = translate_data(dict(data, persistent_workers=False), cuda=True)
     assert not asked['val_dataloader']['persistent_workers']
+
+
+# ------------------------------------------------------------ speed switches (issue 15)
+def test_compile_runs_the_backbone_compiled_with_the_eager_results_and_checkpoint_keys(
+        tmp_path):
+    """compile=True (--compile) compiles the backbone in place. aot_eager traces the same
+    graphs as inductor without generating code, which keeps this test fast on the CPU."""
+    runs = {}
+    for name, compile_cfg in (('eager', None), ('compiled', dict(backend='aot_eager'))):
+        runner = _runner(tmp_path / name, max_epochs=1, cfg=dict(compile=compile_cfg))
+        runner.train()
+        backbone = runner.model.backbone
+        assert (getattr(backbone, '_compiled_call_impl', None) is not None) == bool(compile_cfg)
+        runs[name] = torch.load(tmp_path / name / 'epoch_1.pth', weights_only=True)
+    eager, compiled = runs['eager']['state_dict'], runs['compiled']['state_dict']
+    assert list(eager) == list(compiled)  # no '_orig_mod.' in the names
+    for key in eager:
+        torch.testing.assert_close(compiled[key], eager[key], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='compile must be True, False or a dict'):
+        _runner(tmp_path / 'bad', max_epochs=1, cfg=dict(compile='yes')).train()

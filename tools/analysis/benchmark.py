@@ -19,14 +19,6 @@ import itertools
 import json
 import multiprocessing as mp
 import resource
-import time
-
-# Dense peak TFLOP/s by device-name fragment and precision (vendor datasheets, SXM parts).
-PEAK_TFLOPS = {
-    'H100': dict(fp32=67.0, tf32=494.7, bf16=989.4, fp16=989.4),
-    'H200': dict(fp32=67.0, tf32=494.7, bf16=989.4, fp16=989.4),
-    'A100': dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0),
-}
 
 
 def parse_args(argv=None):
@@ -52,7 +44,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def build(config, attn_impl, with_cp, device):
+def build(config, attn_impl, with_cp, device, frames=None):
+    """The config's model with random weights, sized for ``frames`` where its backbone has a
+    ``num_frames``, on ``device``; and the config."""
     from mmengine.config import Config
 
     from mmaction.registry import MODELS
@@ -61,6 +55,8 @@ def build(config, attn_impl, with_cp, device):
     cfg = Config.fromfile(config)
     backbone = cfg.model.backbone
     backbone.pretrained = None  # random weights: speed does not depend on them
+    if frames and 'num_frames' in backbone:
+        backbone.num_frames = frames
     if backbone.get('type') == 'ViT_CLIP':
         backbone.attn_impl = attn_impl
     elif attn_impl != 'sdpa':
@@ -72,84 +68,39 @@ def build(config, attn_impl, with_cp, device):
 def run_one(job, queue):
     import torch
 
-    from mmaction.structures import ActionDataSample
-    from mmaction.utils.complexity import clip_len_of, count_macs
+    from mmaction.utils.complexity import clip_len_of
+    from mmaction.utils.throughput import device_peak_tflops, measure, utilisation
 
     device = torch.device(job['device'])
     if device.type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = job['tf32']
         torch.backends.cudnn.allow_tf32 = job['tf32']
     torch.manual_seed(0)
-    model, cfg = build(job['config'], job['attn_impl'], job['with_cp'], device)
+    model, cfg = build(job['config'], job['attn_impl'], job['with_cp'], device, job['frames'])
     frames = job['frames'] or clip_len_of(cfg)
-    shape = (job['batch'], 1, 3, frames, job['size'], job['size'])
-    inputs = torch.randn(shape, device=device)
-    samples = [ActionDataSample().set_gt_label(i % model.cls_head.num_classes)
-               for i in range(job['batch'])]
-    dtype = dict(fp32=torch.float32, fp16=torch.float16, bf16=torch.bfloat16)[job['precision']]
-    autocast = dict(device_type=device.type, dtype=dtype, enabled=job['precision'] != 'fp32')
-    train = job['mode'] == 'train'
-
-    if train:
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        optim = torch.optim.AdamW(params, lr=1e-4)
-        scaler = torch.amp.GradScaler(device.type, enabled=(job['precision'] == 'fp16'
-                                                            and device.type == 'cuda'))
-    else:
-        model.eval()
-    forward = model
-    if job['compile']:
-        forward = torch.compile(model)
-
-    def step():
-        if train:
-            with torch.autocast(**autocast):
-                loss = forward(inputs, samples, mode='loss')['loss_cls']
-            scaler.scale(loss).backward()
-            scaler.step(optim)
-            scaler.update()
-            optim.zero_grad(set_to_none=True)
-        else:
-            with torch.no_grad(), torch.autocast(**autocast):
-                forward(inputs, mode='tensor')
-
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB
+    flops = None
+    if job['compile']:  # the flop counter sees the eager model's ops only
+        flops = measure(model, mode=job['mode'], batch=job['batch'], frames=frames,
+                        size=job['size'], precision=job['precision'], device=device,
+                        warmup=1, iters=1)['flops_per_step']
+        model.backbone.compile()
+    result = measure(model, mode=job['mode'], batch=job['batch'], frames=frames,
+                     size=job['size'], precision=job['precision'], device=device,
+                     warmup=job['warmup'], iters=job['iters'], count_flops=not flops)
+    if flops:
+        result['flops_per_step'] = flops
+    result = dict(job, **result)
     if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats()
-    for _ in range(job['warmup']):
-        step()
-    sync()
-    start = time.perf_counter()
-    for _ in range(job['iters']):
-        step()
-    sync()
-    seconds = (time.perf_counter() - start) / job['iters']
-
-    result = dict(job, clips_per_s=job['batch'] / seconds, s_per_step=seconds)
-    if device.type == 'cuda':
-        result['peak_mem_mib'] = torch.cuda.max_memory_allocated() / 2**20
         result['device_name'] = torch.cuda.get_device_name()
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        result['peak_mem_mib'] = peak
-        result['peak_above_model_mib'] = peak - rss_before
+        result['peak_above_model_mib'] = result['peak_mem_mib'] - rss_before
         result['device_name'] = f'CPU x{torch.get_num_threads()} threads'
-    # FLOPs of one step, counted (not timed) on the eager model.
-    flops, _ = count_macs(step) if not job['compile'] else (None, None)
-    if flops:
-        result['tflops_per_s'] = 2 * flops / seconds / 1e12
-        peak = job['peak_tflops']
-        if peak is None and device.type == 'cuda':
-            key = 'tf32' if (job['precision'] == 'fp32' and job['tf32']) else job['precision']
-            peak = next((v[key] for k, v in PEAK_TFLOPS.items()
-                         if k in result['device_name']), None)
-        if peak:
-            result['mfu'] = result['tflops_per_s'] / peak
+    peak = job['peak_tflops']
+    if peak is None and device.type == 'cuda':
+        key = 'tf32' if (job['precision'] == 'fp32' and job['tf32']) else job['precision']
+        peak = device_peak_tflops(result['device_name'], key)
+    result.update(utilisation(result, peak))
     queue.put(result)
 
 

@@ -3,7 +3,10 @@ _base_ = ['../../_base_/models/swin/swin_base.py', '../../_base_/default_runtime
 # Video Swin-B on Something-Something v2 (window 16x7x7): 32 frames, one per segment, no
 # flipping, RandAugment, random erasing, label smoothing 0.1; tested on 1 clip x 3 crops.
 model = dict(
-    backbone=dict(patch_size=(2, 4, 4), window_size=(16, 7, 7), drop_path_rate=0.4,
+    backbone=dict(
+        patch_size=(2, 4, 4),
+        window_size=(16, 7, 7),
+        drop_path_rate=0.4,
         pretrained='pretrained/swin_base_patch4_window7_224_22k.pth'),
     cls_head=dict(num_classes=174),
     test_cfg=dict(max_testing_views=2),

@@ -3,7 +3,10 @@ _base_ = ['../../_base_/models/swin/swin_base.py', '../../_base_/default_runtime
 # Video Swin-B on Kinetics-400 (window 8x7x7, patch 2x4x4): 32 frames 2 apart; tested on
 # 4 clips x 3 crops.
 model = dict(
-    backbone=dict(patch_size=(2, 4, 4), window_size=(8, 7, 7), drop_path_rate=0.3,
+    backbone=dict(
+        patch_size=(2, 4, 4),
+        window_size=(8, 7, 7),
+        drop_path_rate=0.3,
         pretrained='pretrained/swin_base_patch4_window7_224.pth'),
     cls_head=dict(num_classes=400),
     test_cfg=dict(max_testing_views=4))

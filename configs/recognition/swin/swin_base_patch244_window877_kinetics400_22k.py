@@ -3,7 +3,10 @@ _base_ = ['../../_base_/models/swin/swin_base.py', '../../_base_/default_runtime
 # Video Swin-B on Kinetics-400 from the ImageNet-22K Swin-B: 32 frames 2 apart; tested on
 # 4 clips x 3 crops.
 model = dict(
-    backbone=dict(patch_size=(2, 4, 4), window_size=(8, 7, 7), drop_path_rate=0.2,
+    backbone=dict(
+        patch_size=(2, 4, 4),
+        window_size=(8, 7, 7),
+        drop_path_rate=0.2,
         pretrained='pretrained/swin_base_patch4_window7_224_22k.pth'),
     cls_head=dict(num_classes=400),
     test_cfg=dict(max_testing_views=2))

@@ -2,8 +2,13 @@ _base_ = ['../../_base_/models/swin/swin_base.py', '../../_base_/default_runtime
 
 # Video Swin-S on Kinetics-400: 32 frames 2 apart; tested on 4 clips x 3 crops.
 model = dict(
-    backbone=dict(patch_size=(2, 4, 4), embed_dim=96, depths=[2, 2, 18, 2], num_heads=[3, 6, 12, 24],
-        window_size=(8, 7, 7), drop_path_rate=0.1,
+    backbone=dict(
+        patch_size=(2, 4, 4),
+        embed_dim=96,
+        depths=[2, 2, 18, 2],
+        num_heads=[3, 6, 12, 24],
+        window_size=(8, 7, 7),
+        drop_path_rate=0.1,
         pretrained='pretrained/swin_small_patch4_window7_224.pth'),
     cls_head=dict(in_channels=768, num_classes=400),
     test_cfg=dict(max_testing_views=4))

@@ -13,7 +13,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from tests.fixtures.aim_recipes import AIM_TRAINABLE, RECIPES, VARIANTS
+from tests.fixtures.aim_recipes import AIM_TRAINABLE, PAPER_ROWS, RECIPES, VARIANTS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: configs of this project that are no AIM experiment (the quickstart's synthetic benchmark)
@@ -175,3 +175,56 @@ def test_the_guard_notices_a_changed_recipe(tmp_path, monkeypatch):
         test_config_resolves_to_the_recorded_experiment_key_for_key(str(edited))
     assert 'optimizer.lr=0.001; AIM has 0.0003' in str(err.value)
     assert 'data.test.pipeline differs' in str(err.value)
+
+
+# ---------------------------------------------------------------------------- paper rows
+def views(path):
+    """(frames, temporal clips, spatial crops) of a config's test pipeline."""
+    _, pipelines = resolve(path)
+    steps = dict(pipelines['test'])
+    sampler = steps.get('SampleFrames') or steps['UniformSampleFrames']
+    crops = 3 if 'ThreeCrop' in steps else 10 if 'TenCrop' in steps else 1
+    return sampler['clip_len'], sampler.get('num_clips', 1), crops
+
+
+@pytest.mark.parametrize('row', PAPER_ROWS, ids=lambda r: f"{r['table']}-{r['views']}")
+def test_each_paper_row_is_a_config_testing_the_rows_views(row):
+    assert views(row['config']) == tuple(int(v) for v in row['views'].split('x'))
+    settings, _ = resolve(row['config'])
+    assert settings['model.backbone.num_frames'] == int(row['views'].split('x')[0])
+
+
+def _write_video(path, frames=48):
+    import av
+    import numpy as np
+    rng = np.random.default_rng(0)
+    with av.open(str(path), 'w') as container:
+        stream = container.add_stream('libx264', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, 'yuv420p'
+        for _ in range(frames):
+            frame = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_ssv2_32x3x3_row_tests_three_different_clips_of_three_crops(tmp_path):
+    """AIM's segment sampler gives one clip whatever num_clips says; the row's config draws
+    3 clips (different frames), each cut into 3 crops: 9 views of 32 frames."""
+    from mmaction.datasets import VideoDataset
+    from mmaction.utils import register_all_modules
+    register_all_modules()
+    _write_video(tmp_path / 'v.mp4')
+    (tmp_path / 'list.txt').write_text('v.mp4 5\n')
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/recognition/vit/vitclip_base_sthv2_32frames.py'))
+    data = dict(cfg.data.test, ann_file=str(tmp_path / 'list.txt'), data_prefix=str(tmp_path))
+    data.pop('type')
+    dataset = VideoDataset(**data)
+    sample = dataset[0]
+    assert tuple(sample['inputs'].shape) == (9, 3, 32, 224, 224)
+    sampler = dataset.pipeline.transforms[1]
+    clips = sampler(dict(total_frames=48, start_index=0))['frame_inds'].reshape(3, 32)
+    assert len({tuple(c) for c in clips}) == 3

@@ -228,3 +228,35 @@ def test_ssv2_32x3x3_row_tests_three_different_clips_of_three_crops(tmp_path):
     sampler = dataset.pipeline.transforms[1]
     clips = sampler(dict(total_frames=48, start_index=0))['frame_inds'].reshape(3, 32)
     assert len({tuple(c) for c in clips}) == 3
+
+
+def _zoo_lines():
+    text = open(osp.join(ROOT, 'docs/recipes.md')).read()
+    block = text[text.index('<!-- model-zoo:start -->'):text.index('<!-- model-zoo:end -->')]
+    return [[c.strip() for c in line.strip('|').split('|')] for line in block.splitlines()
+            if line.startswith('| ')]
+
+
+@pytest.mark.parametrize('row', PAPER_ROWS, ids=lambda r: f"{r['table']}-{r['views']}")
+def test_docs_model_zoo_has_the_row_with_the_papers_numbers(row):
+    name = f"`{osp.basename(row['config'])}`"
+    (cells, ) = [c for c in _zoo_lines() if c[:2] == [row['table'], name]]
+    assert cells[3] == row['views']
+    frames, clips, crops = (int(v) for v in row['views'].split('x'))
+    if row['gflops']:
+        assert cells[7] == f"{row['params']} / {row['tunable']}"
+        assert cells[8] == f"{row['gflops'] / (clips * crops):.1f} ({row['gflops']})"
+    assert cells[10] == f"{row['top1'] or '–'} / {row['top5'] or '–'}"
+
+
+def test_docs_model_zoo_numbers_are_what_get_flops_measures():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'get_flops', osp.join(ROOT, 'tools/analysis/get_flops.py'))
+    get_flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(get_flops)
+    path = 'configs/recognition/vit/vitclip_large_k400_8x16x1.py'
+    counts = get_flops.measure(Config.fromfile(osp.join(ROOT, path)))
+    (cells, ) = [c for c in _zoo_lines() if c[1] == f'`{osp.basename(path)}`']
+    assert cells[4:7] == [f"{counts['params'] / 1e6:.1f}", f"{counts['tunable'] / 1e6:.2f}",
+                          f"{counts['macs_per_view'] / 1e9:.1f}"]

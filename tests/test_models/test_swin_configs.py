@@ -28,7 +28,9 @@ def test_the_issue_config_names_exist():
             'swin_tiny_patch244_window877_kinetics400_1k.py',
             'swin_base_patch244_window877_kinetics400_22k.py',
             'swin_base_patch244_window877_kinetics600_22k.py',
-            'swin_base_patch244_window1677_sthv2.py'} <= names
+            'swin_base_patch244_window1677_sthv2.py',
+            'swin2d_base_patch4_window7_kinetics400_1k.py',
+            'swin2d_base_patch4_window7_sthv2.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -131,3 +133,16 @@ def test_swin_config_pipelines_give_the_clips_the_model_takes(name, video, tmp_p
         assert sample['inputs'].dtype == torch.uint8
         assert tuple(sample['inputs'].shape) == (views, 3, frames, 224, 224), split
         assert sample['data_samples'].gt_label.tolist() == [3]
+
+
+@pytest.mark.parametrize('name', ['swin2d_base_patch4_window7_kinetics400_1k',
+                                  'swin2d_base_patch4_window7_sthv2'])
+def test_2d_baseline_configs_build_the_per_frame_swin_and_train_its_head(name):
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/{name}.py'))
+    model = build_on_meta(cfg)
+    assert model.backbone.patch_embed.proj.weight.shape == (128, 3, 4, 4)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        'cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'}
+    # Swin-B (86.7M without its ImageNet classifier) + the head
+    head = 1024 * cfg.model.cls_head.num_classes + cfg.model.cls_head.num_classes
+    assert abs((model.num_params - head) / 1e6 - 86.7) < 0.05

@@ -1,0 +1,23 @@
+"""Position embeddings sized for one input, used at another."""
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+
+def resize_patch_embedding(pos: torch.Tensor, gh: int, gw: int) -> torch.Tensor:
+    """``pos`` (1 + g*g, D): a class-token row then a square g x g grid of patch rows, as a
+    ViT stores it; returns (1 + gh*gw, D), the grid resized bicubically when it differs."""
+    grid = int(round((pos.shape[0] - 1)**0.5))
+    if (gh, gw) == (grid, grid):
+        return pos
+    patch = rearrange(pos[1:], '(h w) d -> 1 d h w', h=grid)
+    patch = F.interpolate(patch, size=(gh, gw), mode='bicubic', align_corners=False)
+    return torch.cat([pos[:1], rearrange(patch, '1 d h w -> (h w) d')])
+
+
+def resize_temporal_embedding(emb: torch.Tensor, t: int) -> torch.Tensor:
+    """``emb`` (1, T0, D) -> (1, t, D), linearly interpolated over time when t != T0."""
+    if emb.shape[1] == t:
+        return emb
+    return F.interpolate(emb.transpose(1, 2), size=t, mode='linear',
+                         align_corners=False).transpose(1, 2)

@@ -8,8 +8,8 @@ times. The I3D head averages over time.
 
 Layout and parameter names are those of Microsoft's ImageNet Swin checkpoints (``layers.{s}.
 blocks.{b}``, ``layers.{s}.downsample``, final ``norm``), so its weights load (the patch
-embedding inflated over pt when it is 3D; :mod:`mmaction.checkpoint.swin`). :class:`SwinTransformer2D_Adapter`
-(``swin2d_adapter.py``) adds AIM's adapters to this model.
+embedding inflated over pt when it is 3D; :mod:`mmaction.checkpoint.swin`).
+:class:`SwinTransformer2D_Adapter` (``swin2d_adapter.py``) adds AIM's adapters to this model.
 """
 from typing import Optional, Sequence, Tuple, Union
 

@@ -140,8 +140,9 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
         other arguments: as :class:`SwinTransformer2D`.
 
     Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
-    Only the adapters, the temporal bias tables, the final ``norm`` and the head are meant
-    to learn: see ``model.trainable_params`` in the AIM-Swin configs.
+    AIM's rule (``model.trainable_params``) trains the adapters and the head; the temporal
+    bias tables then keep their initial values, as in AIM. The AIM-Swin base config shows
+    how to train them and the final ``norm`` too.
     """
 
     def __init__(self,

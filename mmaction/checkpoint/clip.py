@@ -9,7 +9,7 @@ import os
 import os.path as osp
 import warnings
 import zipfile
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.logging import MMLogger
@@ -160,13 +160,32 @@ def match_clip_state_dict(model: torch.nn.Module, visual: Dict[str, torch.Tensor
     return missing, extra
 
 
+def timesformer_from_clip(visual: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """CLIP's image tower for :class:`TimeSformer`: each block's temporal attention
+    (``t_attn``) and its norm (``t_norm``) start as copies of the block's ``attn`` and
+    ``ln_1``, as AIM initialises them."""
+    out = dict(visual)
+    for key, value in visual.items():
+        if key.startswith('transformer.resblocks.'):
+            block, name = key.split('.', 3)[2], key.split('.', 3)[3]
+            for src, dst in (('attn.', 't_attn.'), ('ln_1.', 't_norm.')):
+                if name.startswith(src):
+                    out[f'transformer.resblocks.{block}.{dst}{name[len(src):]}'] = value
+    return out
+
+
 def load_clip_into(backbone: torch.nn.Module, spec: str,
-                   logger: Optional[MMLogger] = None) -> List[str]:
-    """Load a CLIP image tower into ``backbone`` (a :class:`ViT_CLIP`); returns the keys left
-    at their initial values (AIM's adapters and temporal embedding)."""
+                   logger: Optional[MMLogger] = None,
+                   derive: Optional[Callable[[Dict[str, torch.Tensor]],
+                                             Dict[str, torch.Tensor]]] = None) -> List[str]:
+    """Load a CLIP image tower into ``backbone`` (:class:`ViT_CLIP` or :class:`TimeSformer`);
+    returns the keys left at their initial values (AIM's additions). ``derive`` maps the
+    file's tensors to the backbone's (e.g. :func:`timesformer_from_clip`)."""
     logger = logger or MMLogger.get_current_instance()
     path = resolve_clip_file(spec, backbone.width, backbone.layers, backbone.patch_size)
     visual = read_clip_visual_state_dict(path)
+    if derive is not None:
+        visual = derive(visual)
     missing, _ = match_clip_state_dict(backbone, visual, path)
     backbone.load_state_dict(visual, strict=False)
     groups = {}

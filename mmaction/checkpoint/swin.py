@@ -126,7 +126,7 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
         if key.startswith('head.') or key.endswith(DERIVED):
             dropped.append(key)
             continue
-        if key == 'patch_embed.proj.weight' and value.ndim == 4:
+        if key == 'patch_embed.proj.weight' and value.ndim == 4 and own[key].ndim == 5:
             value = inflate_patch_embed(value, frames)
         elif key.endswith('relative_position_bias_table') and key in own:
             window = backbone.get_submodule(key.rsplit('.', 1)[0]).window_size
@@ -149,7 +149,8 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
                          f'({"; ".join(detail)}). Match model.backbone.embed_dim/depths/'
                          'num_heads/patch_norm to the file.')
     backbone.load_state_dict(state, strict=False)
-    notes = [f'patch embedding inflated over {frames} frames']
+    notes = [f'patch embedding inflated over {frames} frames'
+             if own['patch_embed.proj.weight'].ndim == 5 else 'patch embedding per frame']
     if resized:
         notes.append(f'{len(resized)} relative-position tables resized/repeated to the window '
                      f'{backbone.window_size}')

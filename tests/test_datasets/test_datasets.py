@@ -279,11 +279,12 @@ def test_test_mode_marks_failures_and_keeps_shapes(video_dir):
 
 # ------------------------------------------------------------------------- AIM's configs
 CONFIGS = ['vitclip_base_k400', 'vitclip_base_sthv2', 'vitclip_base_diving48']
-# views x frames of each split, from the pipelines: ThreeCrop makes 3 views of K400/SSv2 tests
+# views x frames of each split, from the pipelines: AIM tests K400 on 3 clips x 1 centre crop,
+# SSv2 and Diving-48 on 1 clip x 3 crops
 EXPECTED = {
-    'vitclip_base_k400': dict(train=(1, 8), val=(1, 8), test=(3, 8)),
+    'vitclip_base_k400': dict(train=(1, 32), val=(1, 32), test=(3, 32)),
     'vitclip_base_sthv2': dict(train=(1, 8), val=(1, 8), test=(3, 8)),
-    'vitclip_base_diving48': dict(train=(1, 32), val=(1, 32), test=(1, 32)),
+    'vitclip_base_diving48': dict(train=(1, 32), val=(1, 32), test=(3, 32)),
 }
 
 

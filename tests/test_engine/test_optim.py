@@ -72,7 +72,7 @@ def test_decay_mult_zero_keys_get_no_weight_decay_and_frozen_params_stay_out():
             p.grad = torch.zeros_like(p)  # Adam's step is 0: only weight decay acts
     wrapper.step()
     lr, wd = 3e-4, 0.05
-    no_decay = ('temporal_embedding', 'ln_post')  # decay_mult=0 in the config
+    no_decay = ('ln_post', )  # decay_mult=0 in AIM's keys; temporal_embedding decays
     checked = set()
     for p in trainable:
         name = names[id(p)]
@@ -134,3 +134,22 @@ def test_fp16_amp_trains_on_cuda():
     model.cls_head.fc_cls.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
     model.train_step(make_batch(2), wrapper)
     assert dtypes == [torch.float16] and wrapper.loss_scaler.get_scale() > 0
+
+
+def test_vitclip_large_lr_mult_slows_the_whole_backbone_but_not_the_head():
+    """AIM's ViT-L K400/SSv2 files: custom key 'backbone' lr_mult=0.1. As in mmcv, only the
+    longest key a name contains applies, so ln_post (inside the backbone) takes 'backbone'
+    (lr 3e-5, and weight decay: 'ln_post' is shorter) while the head keeps lr 3e-4."""
+    cfg = Config.fromfile('configs/recognition/vit/vitclip_large_k400.py')
+    model = MODELS.build(tiny_model_cfg())
+    wrapper = build_optim_wrapper(model, resolve_precision(translate_config(cfg).optim_wrapper,
+                                                           cuda=False))
+    setting = {id(p): (g['lr'], g['weight_decay']) for g in wrapper.optimizer.param_groups
+               for p in g['params']}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        want = (3e-4, 0.05) if name.startswith('cls_head') else (3e-5, 0.05)
+        assert setting[id(p)] == pytest.approx(want), name
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert any('Adapter' in n for n in names) and 'backbone.ln_post.weight' in names

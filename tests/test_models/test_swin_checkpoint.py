@@ -163,3 +163,47 @@ def test_video_swin_checkpoint_loads_from_a_recognizer_file(tmp_path):
     with pytest.raises(ValueError, match='ImageNet.*pretrained2d=True'):
         imagenet_swin_file(tmp_path / 'swin_2d.pth')
         load_video_swin(target, str(tmp_path / 'swin_2d.pth'))
+
+
+# ---------------------------------------------------------------- AIM's 2D Swin baseline
+def aim_2d_baseline(**kw):
+    """SwinTransformer2D with the arguments of AIM's swin2d_base.py (tiny sizes)."""
+    args = dict(patch_size=4, num_frames=6, img_size=32, in_chans=3, num_classes=1000,
+                window_size=4, mlp_ratio=4., qkv_bias=True, qk_scale=None, drop_rate=0.,
+                attn_drop_rate=0., patch_norm=True, frozen_stages=-1, **ARCH)
+    args.update(kw)
+    return SwinTransformer2D(**args)
+
+
+def test_aim_2d_baseline_embeds_every_frame_with_the_image_swins_conv2d():
+    model = aim_2d_baseline().eval()
+    assert model.patch_embed.proj.weight.shape == (16, 3, 4, 4)  # the ImageNet file's shape
+    clip = torch.randn(2, 3, 6, 32, 32)
+    with torch.no_grad():
+        out = model(clip)
+        assert out.shape == (2, 32, 6, 4, 4)  # one map per frame, 2 stages: 32 / 8
+        for t in range(6):  # frame t alone gives the same features: no exchange across time
+            torch.testing.assert_close(out[:, :, t], model(clip[:, :, t:t + 1])[:, :, 0],
+                                       atol=1e-5, rtol=1e-4)
+
+
+def test_imagenet_swin_file_loads_into_the_2d_baseline_as_it_is(tmp_path):
+    path = tmp_path / 'swin_imagenet.pth'
+    image_model = imagenet_swin_file(path)
+    model = aim_2d_baseline(pretrained=str(path))
+    model.init_weights()
+    saved = torch.load(path, weights_only=True)['model']['patch_embed.proj.weight']
+    assert torch.equal(model.patch_embed.proj.weight, saved)  # not inflated
+    frames = torch.randn(2, 3, 3, 32, 32)
+    with torch.no_grad():
+        out = model.eval()(frames)
+    for t in range(3):
+        torch.testing.assert_close(out[:, :, t], per_frame_features(image_model, frames[:, :, t]),
+                                   atol=1e-5, rtol=1e-4)
+
+
+def test_aim_2d_baseline_arguments_that_cannot_be_honoured_are_refused():
+    with pytest.raises(ValueError, match='ape=True'):
+        aim_2d_baseline(ape=True)
+    with pytest.raises(ValueError, match='two names for the frame side'):
+        aim_2d_baseline(input_resolution=64)

@@ -26,7 +26,11 @@ def test_the_issue_config_names_exist():
             'swin_base_patch244_window877_kinetics400_1k.py',
             'swin_small_patch244_window877_kinetics400_1k.py',
             'swin_tiny_patch244_window877_kinetics400_1k.py',
-            'swin2d_patch244_window7_kinetics400_1k.py'} <= names
+            'swin_base_patch244_window877_kinetics400_22k.py',
+            'swin_base_patch244_window877_kinetics600_22k.py',
+            'swin_base_patch244_window1677_sthv2.py',
+            'swin2d_base_patch4_window7_kinetics400_1k.py',
+            'swin2d_base_patch4_window7_sthv2.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -40,31 +44,52 @@ def test_pipelines_feed_the_clip_length_and_normalisation_swin_expects(path):
     assert cfg.model.cls_head.in_channels == cfg.model.backbone.embed_dim * 8
 
 
-def test_aim_swin_trains_adapters_temporal_tables_final_norm_and_head():
+def test_aim_swin_trains_what_aims_train_py_trains_adapters_and_head():
+    """AIM's rule ('Adapter', 'temporal_embedding', 'ln_post', 'cls_head') on Swin names."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/swin/'
                                    'swin2d_adapter_patch244_window7_kinetics400_1k.py'))
     model = build_on_meta(cfg)
     trained = {n for n, p in model.named_parameters() if p.requires_grad}
-    others = {n for n in trained
-              if 'Adapter' not in n and 'temporal_position_bias_table' not in n}
-    assert others == {'backbone.norm.weight', 'backbone.norm.bias', 'cls_head.fc_cls.weight',
-                      'cls_head.fc_cls.bias'}
+    assert {n for n in trained if 'Adapter' not in n} == {'cls_head.fc_cls.weight',
+                                                         'cls_head.fc_cls.bias'}
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
-    assert 'backbone.layers.0.blocks.0.norm1.weight' in frozen
-    assert 'backbone.patch_embed.norm.weight' in frozen
-    assert 'backbone.layers.2.blocks.0.attn.relative_position_bias_table' in frozen
+    assert 'backbone.layers.0.blocks.0.attn.temporal_position_bias_table' in frozen
+    assert 'backbone.norm.weight' in frozen
     assert abs(model.num_params / 1e6 - 95.9) < 0.1  # 95.5M backbone + 400-way head
-    assert abs(model.num_trainable / 1e6 - 9.18) < 0.01  # 8.76M adapters + head + tables
+    # 8.76M adapters + the 400-way head (0.41M)
+    assert abs(model.num_trainable / 1e6 - 9.17) < 0.01
+
+
+def test_aim_swin_can_also_train_the_temporal_tables_and_final_norm():
+    """The override the base config documents reaches the model."""
+    from mmaction.engine import apply_cfg_options
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/recognition/swin/'
+                                   'swin2d_adapter_patch244_window7_kinetics400_1k.py'))
+    apply_cfg_options(cfg, {'model.trainable_params': [
+        'Adapter', 'temporal_position_bias_table', r'^backbone\.norm\.', 'cls_head']})
+    model = build_on_meta(cfg)
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert 'backbone.norm.weight' in trained
+    assert 'backbone.layers.0.blocks.0.attn.temporal_position_bias_table' in trained
+    assert abs(model.num_trainable / 1e6 - 9.18) < 0.01
 
 
 @pytest.mark.parametrize('size,params', [('tiny', 28.2), ('small', 49.8), ('base', 88.0)])
-def test_video_swin_configs_are_fully_fine_tuned(size, params):
-    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/'
-                                   f'swin_{size}_patch244_window877_kinetics400_1k.py'))
+def test_video_swin_configs_train_the_head_as_aims_train_py_does(size, params):
+    """AIM's train.py freezes every name without 'Adapter', 'temporal_embedding', 'ln_post'
+    or 'cls_head', Video Swin's included; model.trainable_params=all fine-tunes it all."""
+    from mmaction.engine import apply_cfg_options
+    path = osp.join(ROOT, f'configs/recognition/swin/swin_{size}_patch244_window877_'
+                    'kinetics400_1k.py')
+    cfg = Config.fromfile(path)
     assert cfg.model.backbone.window_size == (8, 7, 7)
     model = build_on_meta(cfg)
-    assert model.num_trainable == model.num_params
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        'cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'}
     assert abs(model.num_params / 1e6 - params) < 0.1
+    cfg = apply_cfg_options(Config.fromfile(path), {'model.trainable_params': 'all'})
+    model = build_on_meta(cfg)
+    assert model.num_trainable == model.num_params
 
 
 # views x frames per split: 4 clips x ThreeCrop for the Kinetics tests, ThreeCrop for SSv2's
@@ -108,3 +133,16 @@ def test_swin_config_pipelines_give_the_clips_the_model_takes(name, video, tmp_p
         assert sample['inputs'].dtype == torch.uint8
         assert tuple(sample['inputs'].shape) == (views, 3, frames, 224, 224), split
         assert sample['data_samples'].gt_label.tolist() == [3]
+
+
+@pytest.mark.parametrize('name', ['swin2d_base_patch4_window7_kinetics400_1k',
+                                  'swin2d_base_patch4_window7_sthv2'])
+def test_2d_baseline_configs_build_the_per_frame_swin_and_train_its_head(name):
+    cfg = Config.fromfile(osp.join(ROOT, f'configs/recognition/swin/{name}.py'))
+    model = build_on_meta(cfg)
+    assert model.backbone.patch_embed.proj.weight.shape == (128, 3, 4, 4)
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == {
+        'cls_head.fc_cls.weight', 'cls_head.fc_cls.bias'}
+    # Swin-B (86.7M without its ImageNet classifier) + the head
+    head = 1024 * cfg.model.cls_head.num_classes + cfg.model.cls_head.num_classes
+    assert abs((model.num_params - head) / 1e6 - 86.7) < 0.05

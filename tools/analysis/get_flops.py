@@ -65,12 +65,11 @@ def arch_name(backbone):
     return {(768, 16): 'ViT-B/16', (1024, 14): 'ViT-L/14'}.get(key)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+def measure(cfg, shape=None):
+    """Parameters, tunable parameters and multiply-accumulates per view of ``cfg``'s model,
+    built on the ``meta`` device; ``shape`` as ``--shape`` takes it."""
     register_all_modules()
-    shape = view_shape(cfg, args.shape)
+    shape = view_shape(cfg, shape)
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
         clip = torch.empty(shape)
@@ -78,7 +77,17 @@ def main(argv=None):
     total, tunable = count_parameters(model)
     with torch.no_grad():
         macs, per_op = count_macs(lambda x: model(x, mode='tensor'), clip)
-    macs_per_view = macs / shape[0]
+    return dict(shape=shape, params=total, tunable=tunable, macs_per_view=macs / shape[0],
+                per_op=per_op)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    counts = measure(cfg, args.shape)
+    shape, total, tunable = counts['shape'], counts['params'], counts['tunable']
+    macs_per_view, per_op = counts['macs_per_view'], counts['per_op']
 
     print(f'Config: {args.config}')
     print(f'Input per view: {tuple(shape[1:])}')

@@ -1,20 +1,19 @@
 # AIM with CLIP ViT-B/16 (Yang et al., ICLR 2023): a frozen image transformer with
-# temporal, spatial and joint adapters; only adapters, temporal_embedding, ln_post and the
-# head are trained (model.trainable_params, AIM's rule by default).
+# temporal, spatial and joint adapters. The model of AIM's vitclip_base.py; each config sets
+# its drop path, adapter scale, frames and head.
 model = dict(
     type='Recognizer3D',
     backbone=dict(
         type='ViT_CLIP',
         input_resolution=224,
         patch_size=16,
-        num_frames=8,
+        num_frames=32,
         width=768,
         layers=12,
         heads=12,
         drop_path_rate=0.1,
-        num_tadapter=1,
-        adapter_scale=0.5,
-        # 'openaiclip': OpenAI's ViT-B-16.pt from $AIM_CLIP_DIR or ~/.cache/clip; or a path.
+        # 'openaiclip': OpenAI's file for the architecture (ViT-B-16.pt, ViT-L-14.pt) from
+        # $AIM_CLIP_DIR or ~/.cache/clip; or a path. AIM's README passes the same value.
         pretrained='openaiclip'),
     cls_head=dict(
         type='I3DHead',
@@ -22,4 +21,6 @@ model = dict(
         num_classes=400,
         spatial_type='avg',
         dropout_ratio=0.5),
-    test_cfg=dict(average_clips='prob', max_testing_views=4))
+    test_cfg=dict(average_clips='prob'),
+    # AIM's tools/train.py: only parameters whose name contains one of these are trained
+    trainable_params=['Adapter', 'temporal_embedding', 'ln_post', 'cls_head'])

@@ -1,16 +1,17 @@
 """Swin Transformer applied to video frame by frame: the 2D baseline of AIM's Swin study.
 
-A clip is cut into (pt, 4, 4) patches by a 3D patch embedding (two frames per temporal token
-with AIM's ``patch_size=(2, 4, 4)``); each temporal token's 2D feature map then goes through
-an image Swin (Liu et al., 2021) on its own: shifted-window attention inside each map, patch
-merging between stages, no exchange between times. The I3D head averages over time.
+AIM's baseline (``patch_size=4``) embeds 4x4 patches of every frame, as the image Swin does;
+with a tuple patch size (pt, 4, 4) a 3D patch embedding makes one 2D map per pt frames (AIM-Swin
+uses (2, 4, 4)). Each map then goes through an image Swin (Liu et al., 2021) on its own:
+shifted-window attention inside each map, patch merging between stages, no exchange between
+times. The I3D head averages over time.
 
 Layout and parameter names are those of Microsoft's ImageNet Swin checkpoints (``layers.{s}.
-blocks.{b}``, ``layers.{s}.downsample``, final ``norm``), so its weights load after the patch
-embedding is inflated (:mod:`mmaction.checkpoint.swin`). :class:`SwinTransformer2D_Adapter`
-(``swin2d_adapter.py``) adds AIM's adapters to this model.
+blocks.{b}``, ``layers.{s}.downsample``, final ``norm``), so its weights load (the patch
+embedding inflated over pt when it is 3D; :mod:`mmaction.checkpoint.swin`).
+:class:`SwinTransformer2D_Adapter` (``swin2d_adapter.py``) adds AIM's adapters to this model.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from einops import rearrange
@@ -21,9 +22,9 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
-from .swin_common import (FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging, WindowAttention,
-                          effective_window, init_swin_weights, shifted_window_attention,
-                          window_mask)
+from .swin_common import (FramePatchEmbed, FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging,
+                          WindowAttention, effective_window, init_swin_weights,
+                          shifted_window_attention, window_mask)
 
 
 class SwinBlock2D(nn.Module):
@@ -113,15 +114,25 @@ class SwinStage2D(nn.Module):
 
 @MODELS.register_module()
 class SwinTransformer2D(FrozenStagesMixin, BaseModule):
-    """Image Swin over the temporal tokens of a clip (AIM's 2D Swin baseline).
+    """Image Swin over the frames (or temporal tokens) of a clip: AIM's 2D Swin baseline.
+
+    Takes AIM's constructor arguments, so its ``swin2d_base_patch4_window7_*`` configs build
+    unchanged.
 
     Args:
         pretrained: path of Microsoft's ImageNet Swin file (``{'model': state_dict}``, e.g.
-            ``swin_base_patch4_window7_224_22k.pth``), loaded by :meth:`init_weights` with
-            the patch embedding inflated over time; or ``None``.
-        patch_size: (pt, ph, pw) of the 3D patch embedding; AIM uses (2, 4, 4).
-        input_resolution: frame side the ``attn_mask`` buffers are stored for (224). Other
-            sizes that are multiples of ``ph``/``pw`` work (windows pad and mask).
+            ``swin_base_patch4_window7_224_22k.pth``), loaded by :meth:`init_weights`; or
+            ``None``.
+        patch_size: an int ``p`` (AIM's 2D baseline: 4) embeds (p, p) patches of every frame
+            with a Conv2d, as the image Swin does, so each frame is one 2D map; a tuple
+            (pt, ph, pw) embeds (pt, ph, pw) patches with a Conv3d (AIM-Swin: (2, 4, 4), two
+            frames per temporal token), the ImageNet weights inflated over pt.
+        num_frames: the clip length of the config (AIM's argument). Nothing here is sized by
+            it: the number of frames comes from the input.
+        input_resolution / img_size: frame side the ``attn_mask`` buffers are stored for
+            (224; ``img_size`` is AIM's name). Other sizes that are multiples of the patch
+            work (windows pad and mask).
+        in_chans: input channels (3).
         embed_dim, depths, num_heads: 128, [2, 2, 18, 2], [4, 8, 16, 32] for Swin-B.
         window_size: square window of the spatial attention (7).
         mlp_ratio, qkv_bias, qk_scale: as in Swin.
@@ -131,14 +142,19 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
         frozen_stages: -1 freezes nothing; 0 the patch embedding; k >= 1 also stages < k
             (eval mode, no gradients), re-applied by ``train()``. AIM freezes through the
             recognizer's ``trainable_params`` instead.
-        with_cp: gradient checkpointing per block (less memory, about a third more compute).
+        num_classes: accepted for AIM's signature; the backbone has no classifier (the
+            recognizer's head has it), so it is unused, as in AIM.
+        ape: absolute position embedding; only ``False`` (AIM's default, and what the Swin
+            checkpoints hold) is supported.
+        with_cp / use_checkpoint: gradient checkpointing per block (less memory, about a
+            third more compute).
 
     Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
     """
 
     def __init__(self,
                  pretrained: Optional[str] = None,
-                 patch_size: Sequence[int] = (2, 4, 4),
+                 patch_size: Union[int, Sequence[int]] = (2, 4, 4),
                  input_resolution: int = 224,
                  embed_dim: int = 96,
                  depths: Sequence[int] = (2, 2, 6, 2),
@@ -153,13 +169,32 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
                  patch_norm: bool = True,
                  frozen_stages: int = -1,
                  with_cp: bool = False,
+                 num_frames: Optional[int] = None,
+                 img_size: Optional[int] = None,
+                 in_chans: int = 3,
+                 num_classes: Optional[int] = None,
+                 ape: bool = False,
+                 use_checkpoint: Optional[bool] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if len(depths) != len(num_heads):
             raise ValueError(f'depths {list(depths)} and num_heads {list(num_heads)} must have '
                              'one entry per stage')
-        if len(patch_size) != 3:
-            raise ValueError(f'patch_size must be (pt, ph, pw), got {patch_size}')
+        if ape:
+            raise ValueError('SwinTransformer2D(ape=True): an absolute position embedding is '
+                             "not supported (AIM's configs and the ImageNet Swin files have "
+                             'none); leave ape=False.')
+        if img_size is not None:
+            if input_resolution not in (224, img_size):
+                raise ValueError(f'img_size={img_size} and input_resolution={input_resolution} '
+                                 'are two names for the frame side; give one of them.')
+            input_resolution = img_size
+        frame_patches = isinstance(patch_size, int)
+        if frame_patches:
+            patch_size = (1, patch_size, patch_size)
+        elif len(patch_size) != 3:
+            raise ValueError(f'patch_size must be an int p (p x p patches of every frame) or '
+                             f'(pt, ph, pw); got {patch_size}')
         if input_resolution % patch_size[1] or input_resolution % patch_size[2]:
             raise ValueError(f'input_resolution {input_resolution} is not a multiple of the '
                              f'spatial patch size {tuple(patch_size[1:])}')
@@ -168,6 +203,8 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
                 raise ValueError(f'{type(self).__name__} uses square windows; got '
                                  f'window_size={window_size}')
             window_size = window_size[-1]
+        with_cp = with_cp if use_checkpoint is None else use_checkpoint
+        self.num_frames = num_frames
         self.pretrained = pretrained
         self.patch_size = tuple(patch_size)
         self.input_resolution = input_resolution
@@ -179,7 +216,10 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
         self.num_features = embed_dim * 2**(self.num_layers - 1)
         self.frozen_stages = frozen_stages
 
-        self.patch_embed = PatchEmbed3D(self.patch_size, 3, embed_dim, patch_norm)
+        if frame_patches:  # the image Swin's Conv2d, frame by frame
+            self.patch_embed = FramePatchEmbed(patch_size[1], in_chans, embed_dim, patch_norm)
+        else:
+            self.patch_embed = PatchEmbed3D(self.patch_size, in_chans, embed_dim, patch_norm)
         self.pos_drop = nn.Dropout(drop_rate)
         rates = linear_drop_path_rates(drop_path_rate, sum(depths))
         res = (input_resolution // patch_size[1], input_resolution // patch_size[2])

@@ -140,8 +140,9 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
         other arguments: as :class:`SwinTransformer2D`.
 
     Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
-    Only the adapters, the temporal bias tables, the final ``norm`` and the head are meant
-    to learn: see ``model.trainable_params`` in the AIM-Swin configs.
+    AIM's rule (``model.trainable_params``) trains the adapters and the head; the temporal
+    bias tables then keep their initial values, as in AIM. The AIM-Swin base config shows
+    how to train them and the final ``norm`` too.
     """
 
     def __init__(self,
@@ -151,17 +152,18 @@ class SwinTransformer2D_Adapter(SwinTransformer2D):
                  t_relative: bool = True,
                  adapter_scale: float = 0.5,
                  **kwargs):
-        if num_frames < patch_size[0] or num_frames % patch_size[0]:
+        pt = 1 if isinstance(patch_size, int) else patch_size[0]  # frames per token
+        if num_frames < pt or num_frames % pt:
             raise ValueError(
                 f'model.backbone.num_frames={num_frames} must be a positive multiple of the '
-                f'temporal patch size patch_size[0]={patch_size[0]} (each temporal token '
-                f'embeds {patch_size[0]} frames); use e.g. '
-                f'{max(patch_size[0], num_frames // patch_size[0] * patch_size[0])}, with the '
+                f'temporal patch size patch_size[0]={pt} (each temporal token '
+                f'embeds {pt} frames); use e.g. '
+                f'{max(pt, num_frames // pt * pt)}, with the '
                 'same clip_len in the pipelines.')
-        self.num_frames = num_frames
         self.t_relative = t_relative
         self.adapter_scale = adapter_scale
-        super().__init__(pretrained=pretrained, patch_size=patch_size, **kwargs)
+        super().__init__(pretrained=pretrained, patch_size=patch_size, num_frames=num_frames,
+                         **kwargs)
         self._reported_lengths = set()
 
     def build_block(self, stage: int, index: int, **kwargs) -> nn.Module:

@@ -328,6 +328,28 @@ class PatchEmbed3D(nn.Module):
         return x
 
 
+class FramePatchEmbed(PatchEmbed3D):
+    """(p, p) patches of every frame on its own, embedded by a strided Conv2d: the image
+    Swin's patch embedding (``proj.weight`` (C, 3, p, p), as in the ImageNet files) applied
+    frame by frame. Same interface as :class:`PatchEmbed3D` with patch (1, p, p)."""
+
+    def __init__(self, patch_size: int = 4, in_chans: int = 3, embed_dim: int = 96,
+                 patch_norm: bool = True):
+        nn.Module.__init__(self)
+        self.patch_size = (1, patch_size, patch_size)
+        self.in_chans = in_chans
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+        self.norm = nn.LayerNorm(embed_dim) if patch_norm else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        x = self.proj(rearrange(x, 'b c t h w -> (b t) c h w'))  # (B*T, C, H/p, W/p)
+        x = rearrange(x, '(b t) c h w -> b c t h w', b=b)
+        if self.norm is not None:
+            x = self.norm(x.movedim(1, -1)).movedim(-1, 1)
+        return x
+
+
 class PatchMerging(nn.Module):
     """Halve the spatial grid and double the width: each 2x2 group of tokens is concatenated
     (4C) and linearly reduced to 2C. Works on (..., H, W, C); an odd H or W is padded with a

@@ -1,17 +1,6 @@
-# AIM-Swin-B (Yang et al., ICLR 2023, Table 6): an ImageNet-21K Swin-B, frozen, applied to
-# the temporal tokens of a clip (patch 2x4x4: two frames per token) with temporal, spatial and
-# joint adapters. 95.5M parameters, 8.8M of them in adapters.
-#
-# Trainable parameters (model.trainable_params): AIM trains the new parameters and the
-# classifier and freezes the image model. On ViT that rule reads ('Adapter',
-# 'temporal_embedding', 'ln_post', 'cls_head'); its Swin counterparts are:
-#   'Adapter'                      the adapters (T_Adapter, S_Adapter2, S_Adapter)
-#   'temporal_position_bias_table' the temporal relative-position bias: new, like ViT's
-#                                  temporal_embedding (left frozen it would stay random)
-#   '^backbone\.norm\.'            the final LayerNorm before the head, Swin's ln_post
-#                                  (anchored: block/patch/merging norms stay frozen)
-#   'cls_head'                     the classifier
-# Together: 8.8M adapter + 0.01M table + 2K norm parameters + the head.
+# AIM-Swin-B (Yang et al., ICLR 2023): an ImageNet-21K Swin-B, frozen, applied to the temporal
+# tokens of a clip (patch 2x4x4: two frames per token) with temporal, spatial and joint
+# adapters. 95.5M parameters, 8.8M of them in adapters.
 model = dict(
     type='Recognizer3D',
     backbone=dict(
@@ -29,8 +18,7 @@ model = dict(
         attn_drop_rate=0.,
         drop_path_rate=0.2,
         patch_norm=True,
-        t_relative=True,
-        adapter_scale=0.5,
+        frozen_stages=-1,
         # Microsoft's ImageNet-21K Swin-B ({'model': ...}); download it from
         # https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_base_patch4_window7_224_22k.pth
         pretrained='pretrained/swin_base_patch4_window7_224_22k.pth'),
@@ -40,6 +28,10 @@ model = dict(
         num_classes=400,
         spatial_type='avg',
         dropout_ratio=0.5),
-    test_cfg=dict(average_clips='prob', max_testing_views=4),
-    trainable_params=['Adapter', 'temporal_position_bias_table', r'^backbone\.norm\.',
-                      'cls_head'])
+    test_cfg=dict(average_clips='prob'),
+    # AIM's tools/train.py rule: the adapters and the head are trained. The temporal
+    # relative-position tables (temporal_position_bias_table) stay at their random initial
+    # values, and the final norm stays ImageNet's; to train them as well:
+    #   --cfg-options "model.trainable_params=['Adapter','temporal_position_bias_table',
+    #                  '^backbone\.norm\.','cls_head']"
+    trainable_params=['Adapter', 'temporal_embedding', 'ln_post', 'cls_head'])

@@ -1,6 +1,6 @@
-# Video Swin-B (Liu et al., CVPR 2022): 3D shifted windows, fully fine-tuned (the baseline of
-# AIM's Table 6). Started from the ImageNet Swin-B by inflation (pretrained2d=True). The tiny
-# and small K400 configs derive from the Swin-B one and override the architecture.
+# Video Swin (Liu et al., CVPR 2022): 3D shifted windows. The model of AIM's swin_base.py
+# (Swin-B over swin_tiny.py); the configs set patch, window and drop path, and the tiny and
+# small ones the architecture.
 model = dict(
     type='Recognizer3D',
     backbone=dict(
@@ -24,4 +24,7 @@ model = dict(
         spatial_type='avg',
         dropout_ratio=0.5),
     test_cfg=dict(average_clips='prob'),
-    trainable_params='all')
+    # AIM's tools/train.py rule, which it applies to these configs too: no Video Swin
+    # parameter name matches it, so only the head learns. Video Swin's own recipe fine-tunes
+    # everything: --cfg-options model.trainable_params=all
+    trainable_params=['Adapter', 'temporal_embedding', 'ln_post', 'cls_head'])

@@ -1,8 +1,25 @@
 """Parameter and multiply-accumulate counts, with torch's own flop counter."""
 from typing import Dict, Tuple
 
+import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
+
+
+def _cpu_sdpa(query, key, value, *args, out_shape=None, **kwargs) -> int:
+    return sdpa_flop_count(query, key, value)
+
+
+def _cpu_sdpa_backward(grad_out, query, key, value, *args, out_shape=None, **kwargs) -> int:
+    return sdpa_backward_flop_count(grad_out, query, key, value)
+
+
+# torch's counter knows the CUDA attention kernels, not the CPU one that
+# F.scaled_dot_product_attention runs on real CPU tensors: count it with the same formulas
+_CPU_ATTENTION = {
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_sdpa,
+    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_sdpa_backward,
+}
 
 
 def count_parameters(model: nn.Module) -> Tuple[int, int]:
@@ -20,7 +37,7 @@ def count_macs(fn, *args, **kwargs) -> Tuple[int, Dict[str, int]]:
     adds); we halve it to give multiply-accumulates, the unit of AIM's tables. Works on the
     ``meta`` device, so full-size models are counted without allocating them.
     """
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False, custom_mapping=_CPU_ATTENTION) as counter:
         fn(*args, **kwargs)
     per_op = {str(op): n // 2 for op, n in counter.get_flop_counts()['Global'].items()}
     return counter.get_total_flops() // 2, per_op

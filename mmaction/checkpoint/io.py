@@ -1,5 +1,6 @@
 """Safe reading of checkpoint files and loading of released AIM (mmcv 1.x) checkpoints."""
 import pickle
+import re
 from typing import Dict, Optional
 
 import torch
@@ -38,17 +39,23 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
 
 def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], path: str,
                             strict: bool = True, logger: Optional[MMLogger] = None):
-    """``model.load_state_dict(state)`` with errors that name the file and the fix: a tensor
-    whose shape differs from the model's is always refused (it would otherwise stay at its
-    initial value); with ``strict``, so are missing and unexpected keys."""
+    """``model.load_state_dict(state)`` with errors that name the file and the fix.
+
+    Modules may take derived buffers in another layout (AIM-Swin's flattened
+    ``t_relative_coords``). Any other tensor whose shape differs from the model's is refused;
+    with ``strict``, so are missing and unexpected keys."""
     logger = logger or MMLogger.get_current_instance()
-    own = model.state_dict()
-    for key, value in state.items():
-        if key in own and own[key].shape != value.shape:
-            raise ValueError(f'{path}: {key} has shape {tuple(value.shape)} in the file but '
-                             f'{tuple(own[key].shape)} in the model (num_classes, num_frames '
-                             'or the backbone size differ from the config).')
-    result = model.load_state_dict(state, strict=False)
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:
+        found = re.search(r'size mismatch for ([\w.]+)', str(err))
+        own = model.state_dict()
+        if found is None or found.group(1) not in own or found.group(1) not in state:
+            raise
+        key = found.group(1)
+        raise ValueError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file but '
+                         f'{tuple(own[key].shape)} in the model (num_classes or the backbone '
+                         'size differ from the config).') from None
     if strict and (result.missing_keys or result.unexpected_keys):
         raise ValueError(
             f'{path} does not match the model: {len(result.missing_keys)} missing keys '

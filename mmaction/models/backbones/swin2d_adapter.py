@@ -14,6 +14,7 @@ The names are those of the released AIM-Swin checkpoints, where the joint adapte
 at initialisation this model computes exactly what :class:`SwinTransformer2D` computes with
 the same weights, frame by frame.
 """
+import math
 from typing import Optional, Sequence
 
 import torch
@@ -56,6 +57,25 @@ class SpaceTimeWindowAttention(WindowAttention):
         """(t, t) table rows of the offsets ``i - j``, shifted to start at 0."""
         pos = torch.arange(t)
         return pos[:, None] - pos[None, :] + (t - 1)
+
+    @classmethod
+    def _is_coords_table(cls, value: torch.Tensor) -> bool:
+        """Whether ``value`` is the offsets table of some T, as (T, T) or flattened (T*T,)."""
+        t = math.isqrt(value.numel())
+        return (t > 0 and t * t == value.numel() and value.ndim in (1, 2)
+                and (value.ndim == 1 or tuple(value.shape) == (t, t))
+                and torch.equal(value.reshape(t, t).cpu().long(), cls._coords(t)))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # ``t_relative_coords`` is derived from T'. AIM's code stores it flattened (T'*T',);
+        # a checkpoint of another num_frames has another T'. Either way this module's own
+        # table is the right one, so a valid table of any layout is replaced by it.
+        key = prefix + 't_relative_coords'
+        value = state_dict.get(key)
+        if self.t_relative and isinstance(value, torch.Tensor) and \
+                value.shape != self.t_relative_coords.shape and self._is_coords_table(value):
+            state_dict[key] = self.t_relative_coords.clone()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def temporal_bias(self, t: int) -> Optional[torch.Tensor]:
         """(heads, t, t) bias for t temporal tokens.

@@ -41,10 +41,14 @@ def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], pa
                             strict: bool = True, logger: Optional[MMLogger] = None):
     """``model.load_state_dict(state)`` with errors that name the file and the fix.
 
-    Modules may take derived buffers in another layout (AIM-Swin's flattened
-    ``t_relative_coords``). Any other tensor whose shape differs from the model's is refused;
-    with ``strict``, so are missing and unexpected keys."""
+    The temporal tensors of a checkpoint trained at another clip length are resampled first
+    (:mod:`.frames`), and modules may take derived buffers in another layout (AIM-Swin's
+    flattened ``t_relative_coords``). Any other tensor whose shape differs from the model's
+    is refused; with ``strict``, so are missing and unexpected keys."""
     logger = logger or MMLogger.get_current_instance()
+    from .frames import resample_clip_length
+    state = dict(state)
+    resample_clip_length(model, state, path, logger)  # a checkpoint of another num_frames
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as err:

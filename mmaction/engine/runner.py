@@ -10,6 +10,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
+from mmaction.checkpoint import checkpoint_state_dict, resample_clip_length
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
@@ -38,6 +39,9 @@ class ActionRunner(Runner):
       ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
     * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
       (``model.init_weights()`` first, then the trainable parameters);
+    * a checkpoint trained at another clip length than ``model.backbone.num_frames`` loads
+      with its temporal tensors resampled, and the log says from which T to which
+      (:func:`~mmaction.checkpoint.resample_clip_length`);
     * resuming checks that the checkpoint ends an epoch of this run's length, or was written
       part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
       iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
@@ -52,6 +56,7 @@ class ActionRunner(Runner):
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
         self._loaded_meta: Optional[dict] = None
+        self._resuming = False
         self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
 
@@ -116,6 +121,18 @@ class ActionRunner(Runner):
             # strict=False, suits `load_from` when fine-tuning with a new head)
             strict = True
         self._loaded_meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+        if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+            # trained at another clip length than model.backbone.num_frames: resample the
+            # temporal tensors (train at 8 frames, test at 16; AIM's 32-frame releases)
+            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
+            resampled = resample_clip_length(model, state, filename, self.logger)
+            if resampled and self._resuming:
+                raise ValueError(
+                    f'{filename} was trained at another clip length ({resampled[0]}), so the '
+                    'run cannot resume from it: its optimizer state has that length too. '
+                    'Resume with the model.backbone.num_frames of the run that wrote it, or '
+                    f'start a new schedule from its weights with --cfg-options '
+                    f'load_from={filename}.')
         checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
                                                revise_keys=revise_keys)
         self._has_loaded = True
@@ -131,7 +148,11 @@ class ActionRunner(Runner):
         # spares a host sync per parameter and step.
         if map_location == 'default':
             map_location = 'cpu'
-        super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        self._resuming = True
+        try:
+            super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        finally:
+            self._resuming = False
         self.resumed_from = filename
         loop = self.train_loop
         if not isinstance(loop, EpochBasedTrainLoop):

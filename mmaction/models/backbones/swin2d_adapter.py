@@ -29,6 +29,19 @@ from .swin2d import SwinBlock2D, SwinTransformer2D
 from .swin_common import WindowAttention
 
 
+def resample_temporal_table(table: torch.Tensor, t: int) -> torch.Tensor:
+    """A relative temporal bias table (2T'-1, heads) for t temporal tokens: (2t-1, heads),
+    linearly resampled with its ends and its centre (offset 0) kept, i.e. offsets measured
+    as fractions of the clip. Used for clips of another length and for checkpoints of
+    another ``num_frames`` (:mod:`mmaction.checkpoint.frames`)."""
+    rows = table.shape[0]
+    if rows == 2 * t - 1:
+        return table
+    if t == 1:  # the only offset is 0: the table's centre row
+        return table[(rows - 1) // 2:(rows + 1) // 2]
+    return interpolate(table.t()[None], 2 * t - 1, mode='linear', align_corners=True)[0].t()
+
+
 class SpaceTimeWindowAttention(WindowAttention):
     """Window attention that can also attend across time with the same weights.
 
@@ -89,11 +102,7 @@ class SpaceTimeWindowAttention(WindowAttention):
         if t == self.num_t_tokens:
             coords = self.t_relative_coords
         else:
-            if t == 1:  # the only offset is 0: the table's centre row
-                table = table[self.num_t_tokens - 1:self.num_t_tokens]
-            else:
-                table = interpolate(table.t()[None], 2 * t - 1, mode='linear',
-                                    align_corners=True)[0].t()
+            table = resample_temporal_table(table, t)
             coords = self._coords(t).to(table.device)
         return table[coords.reshape(-1)].view(t, t, -1).permute(2, 0, 1)
 

@@ -30,6 +30,15 @@ from ..common.resize import interpolate
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
 
 
+def resample_temporal_embedding(emb: torch.Tensor, t: int) -> torch.Tensor:
+    """``temporal_embedding`` (1, T, D) linearly resampled to (1, t, D): what a model sized
+    for T frames adds to clips of t frames, and what a checkpoint of T frames becomes in a
+    model sized for t (:mod:`mmaction.checkpoint.frames`)."""
+    if emb.shape[1] == t:
+        return emb
+    return interpolate(emb.transpose(1, 2), t, mode='linear').transpose(1, 2)
+
+
 class QuickGELU(nn.Module):
     """CLIP's activation: ``x * sigmoid(1.702 x)``."""
 
@@ -264,8 +273,7 @@ class ViT_CLIP(BaseModule):
             MMLogger.get_current_instance().info(
                 f'ViT_CLIP: clips have {t} frames, temporal_embedding was sized for '
                 f'{emb.shape[1]}; interpolating it linearly to {t}.')
-        emb = interpolate(emb.transpose(1, 2), t, mode='linear')
-        return emb.transpose(1, 2)
+        return resample_temporal_embedding(emb, t)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)

@@ -80,3 +80,33 @@ def test_other_shape_mismatches_are_still_refused(tmp_path):
     with pytest.raises(ValueError, match=r'cls_head.fc_cls.weight has shape \(5, 64\) in the '
                                          r'file but \(3, 64\) in the model'):
         load_checkpoint(_recognizer(4), str(path))
+
+
+def test_resuming_at_another_clip_length_is_refused(tmp_path):
+    """Its optimizer state has the checkpoint's length: only the weights can be reused."""
+    from mmaction.engine import ActionRunner
+    from tests.test_engine.engine_helpers import make_batch
+
+    class Clips(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            batch = make_batch(1, num_classes=3, frames=4, seed=i)
+            return dict(inputs=batch['inputs'][0], data_samples=batch['data_samples'][0])
+
+    def runner(num_frames, **kw):
+        return ActionRunner(
+            model=tiny_recognizer(num_classes=3, backbone=tiny_backbone(num_frames=num_frames)),
+            work_dir=str(tmp_path), default_scope='mmaction',
+            experiment_name=f'resume_{num_frames}_{len(kw)}',
+            train_dataloader=dict(dataset=Clips(), batch_size=2, num_workers=0,
+                                  sampler=dict(type='DefaultSampler', shuffle=False),
+                                  collate_fn=dict(type='pseudo_collate')),
+            train_cfg=dict(by_epoch=True, max_epochs=kw.pop('max_epochs', 1)),
+            optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3),
+                               constructor='TrainableParamsOptimWrapperConstructor'), **kw)
+
+    runner(4).train()
+    with pytest.raises(ValueError, match='cannot resume from it.*load_from='):
+        runner(8, max_epochs=2, load_from=str(tmp_path / 'epoch_1.pth'), resume=True).train()

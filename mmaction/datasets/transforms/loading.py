@@ -15,6 +15,7 @@ A file that cannot be read (missing, empty, truncated, no video stream, no frame
 through.
 """
 import bisect
+import inspect
 import io
 import math
 import os
@@ -60,12 +61,39 @@ def _short(err: BaseException, limit: int = 300) -> str:
     return f'{type(err).__name__}: {text[:limit]}'
 
 
-class _FileSource:
-    """Where a decoder reads a file from: the local disk, or an mmengine file backend."""
+def file_backend_arguments(io_backend: str) -> set:
+    """The keyword arguments mmengine's file backend ``io_backend`` takes (``'disk'`` is its
+    ``'local'`` backend, which takes none). An unknown backend is a ``ValueError``."""
+    from mmengine.fileio.backends.registry_utils import backends
+    cls = backends.get('local' if io_backend == 'disk' else io_backend)
+    if cls is None:
+        raise ValueError(f"io_backend={io_backend!r} is not a file backend of mmengine; use "
+                         f"'disk' or one of {sorted(n for n in backends if n != 'local')}")
+    if cls.__init__ is object.__init__:
+        return set()
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name for p in params if p.name != 'self' and
+            p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
-    def __init__(self, io_backend: str = 'disk', **backend_kwargs):
+
+class _FileSource:
+    """Where a decoder reads a file from: the local disk, or an mmengine file backend.
+
+    Extra keyword arguments go to the backend; a name it does not take is refused here,
+    since it would otherwise make every file unreadable (reported as corrupt videos)."""
+
+    def __init__(self, io_backend: str = 'disk', owner: str = 'the decoder', **backend_kwargs):
+        accepted = file_backend_arguments(io_backend)
+        unknown = sorted(set(backend_kwargs) - accepted)
+        if unknown:
+            takes = sorted(accepted) if accepted else 'no arguments'
+            raise ValueError(
+                f'{owner}: {", ".join(unknown)} is not an argument of {owner} or of its '
+                f'{io_backend!r} file backend, which takes {takes}. Remove or correct it in the '
+                'pipeline step.')
         self.io_backend = io_backend
-        self.backend_args = dict(backend=io_backend, **backend_kwargs) \
+        self.backend_args = dict(backend='local' if io_backend == 'disk' else io_backend,
+                                 **backend_kwargs) \
             if io_backend != 'disk' or backend_kwargs else None
 
     def open(self, filename: str):
@@ -86,6 +114,15 @@ class _FileSource:
         if not data:
             raise VideoDecodeError(filename, 'the file is empty (0 bytes)')
         return io.BytesIO(data)
+
+
+class _ReadsFiles:
+    """Decoders whose extra keyword arguments go to an mmengine file backend."""
+
+    @classmethod
+    def forwarded_arguments(cls, step: dict) -> set:
+        """Names ``**kwargs`` accepts in the step ``step`` (for the config checks)."""
+        return file_backend_arguments(step.get('io_backend', 'disk'))
 
 
 def _check_inds(inds: np.ndarray, total: int, results: dict) -> None:
@@ -127,7 +164,7 @@ def _store(results: dict, imgs: np.ndarray) -> dict:
 
 # ---------------------------------------------------------------------------------- decord
 @TRANSFORMS.register_module()
-class DecordInit(BaseTransform):
+class DecordInit(_ReadsFiles, BaseTransform):
     """Open a video with decord.
 
     Reads ``filename``; writes ``video_reader`` (a ``decord.VideoReader``), ``total_frames``.
@@ -148,7 +185,7 @@ class DecordInit(BaseTransform):
                               'files.') from err
         self.io_backend = io_backend
         self.num_threads = num_threads
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
@@ -250,7 +287,7 @@ class _PyAVVideo:
 
 
 @TRANSFORMS.register_module()
-class PyAVInit(BaseTransform):
+class PyAVInit(_ReadsFiles, BaseTransform):
     """Open a video with PyAV and index its packets (a demux pass; nothing is decoded).
 
     Reads ``filename``; writes ``video_reader`` and ``total_frames`` (the number of video
@@ -259,7 +296,7 @@ class PyAVInit(BaseTransform):
 
     def __init__(self, io_backend: str = 'disk', **kwargs):
         self.io_backend = io_backend
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
@@ -468,6 +505,10 @@ class OpenCVInit(BaseTransform):
         num_threads: FFmpeg decoding threads (1 by default; OpenCV would use every core).
     """
 
+    @classmethod
+    def forwarded_arguments(cls, step: dict) -> set:
+        return set()  # local files only
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs):
         if io_backend != 'disk' or kwargs:
             raise ValueError(f'OpenCVInit reads local files only; got io_backend='
@@ -537,7 +578,7 @@ class OpenCVDecode(BaseTransform):
 
 # ---------------------------------------------------------------------------------- frames
 @TRANSFORMS.register_module()
-class RawFrameDecode(BaseTransform):
+class RawFrameDecode(_ReadsFiles, BaseTransform):
     """Read extracted frames (``img_00001.jpg`` ...) of one video.
 
     Reads ``frame_dir``, ``filename_tmpl``, ``frame_inds`` (already counting from the
@@ -555,7 +596,7 @@ class RawFrameDecode(BaseTransform):
                              f"{decoding_backend!r} is not available (use 'cv2').")
         self.io_backend = io_backend
         self.decoding_backend = decoding_backend
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def _read(self, path: str, frame_dir: str) -> np.ndarray:
         try:

@@ -38,7 +38,7 @@ def resample_clip_length(model: nn.Module, state: Dict[str, torch.Tensor], sourc
     the keys resampled. Tensors of any other shape mismatch are left for the loader to
     refuse."""
     from mmaction.models.backbones.swin2d_adapter import resample_temporal_table
-    from mmaction.models.backbones.vit_clip import resample_temporal_embedding
+    from mmaction.models.common.embeddings import resize_temporal_embedding
     logger = logger or MMLogger.get_current_instance()
     own = model.state_dict()
     embeddings, tables = [], []
@@ -48,7 +48,7 @@ def resample_clip_length(model: nn.Module, state: Dict[str, torch.Tensor], sourc
             continue
         if key.endswith('temporal_embedding') and _embedding_fits(value, mine):
             with torch.no_grad():
-                state[key] = resample_temporal_embedding(value.float(), mine.shape[1]).to(
+                state[key] = resize_temporal_embedding(value.float(), mine.shape[1]).to(
                     value.dtype).contiguous()
             embeddings.append((key, value.shape[1], mine.shape[1]))
         elif key.endswith('temporal_position_bias_table') and _table_fits(value, mine):

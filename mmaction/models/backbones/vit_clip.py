@@ -25,18 +25,9 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm
 from ..common.drop_path import linear_drop_path_rates
-from ..common.resize import interpolate
+from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
-
-
-def resample_temporal_embedding(emb: torch.Tensor, t: int) -> torch.Tensor:
-    """``temporal_embedding`` (1, T, D) linearly resampled to (1, t, D): what a model sized
-    for T frames adds to clips of t frames, and what a checkpoint of T frames becomes in a
-    model sized for t (:mod:`mmaction.checkpoint.frames`)."""
-    if emb.shape[1] == t:
-        return emb
-    return interpolate(emb.transpose(1, 2), t, mode='linear').transpose(1, 2)
 
 
 class QuickGELU(nn.Module):
@@ -256,13 +247,7 @@ class ViT_CLIP(BaseModule):
                 f'{self.input_resolution}x{self.input_resolution}.')
 
     def _positional_embedding(self, gh: int, gw: int) -> torch.Tensor:
-        pos = self.positional_embedding
-        grid = int(round((pos.shape[0] - 1)**0.5))
-        if (gh, gw) == (grid, grid):
-            return pos
-        patch = rearrange(pos[1:], '(h w) d -> 1 d h w', h=grid)
-        patch = interpolate(patch, (gh, gw), mode='bicubic')
-        return torch.cat([pos[:1], rearrange(patch, '1 d h w -> (h w) d')])
+        return resize_patch_embedding(self.positional_embedding, gh, gw)
 
     def _temporal_embedding(self, t: int) -> torch.Tensor:
         emb = self.temporal_embedding  # (1, num_frames, D)
@@ -273,7 +258,7 @@ class ViT_CLIP(BaseModule):
             MMLogger.get_current_instance().info(
                 f'ViT_CLIP: clips have {t} frames, temporal_embedding was sized for '
                 f'{emb.shape[1]}; interpolating it linearly to {t}.')
-        return resample_temporal_embedding(emb, t)
+        return resize_temporal_embedding(emb, t)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check_input(x)

@@ -8,13 +8,18 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 
+class CheckpointError(ValueError):
+    """A weights file that cannot be loaded into the model: another layout, pickled objects
+    beyond tensors, tensors that do not fit. The message names the file and the fix."""
+
+
 def safe_torch_load(path: str, map_location='cpu'):
     """``torch.load`` with ``weights_only=True``: tensors, containers and plain numbers only,
     never arbitrary pickled code (third-party files are untrusted)."""
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds Python objects beyond tensors and plain containers, which are not '
             f'loaded from files of unknown origin (torch.load weights_only=True refused: '
             f'{str(err).splitlines()[0]}). Re-save its tensors with '
@@ -30,7 +35,7 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
         state = ckpt
     else:
         keys = list(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
+        raise CheckpointError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
                          f'state dict; found {keys}')
     if state and all(k.startswith('module.') for k in state):
         state = {k[len('module.'):]: v for k, v in state.items()}
@@ -57,11 +62,11 @@ def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], pa
         if found is None or found.group(1) not in own or found.group(1) not in state:
             raise
         key = found.group(1)
-        raise ValueError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file but '
+        raise CheckpointError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file but '
                          f'{tuple(own[key].shape)} in the model (num_classes or the backbone '
                          'size differ from the config).') from None
     if strict and (result.missing_keys or result.unexpected_keys):
-        raise ValueError(
+        raise CheckpointError(
             f'{path} does not match the model: {len(result.missing_keys)} missing keys '
             f'{result.missing_keys[:5]}, {len(result.unexpected_keys)} unexpected keys '
             f'{result.unexpected_keys[:5]}.')

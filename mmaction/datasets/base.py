@@ -18,6 +18,7 @@ video stream, no frames):
 import logging
 import os.path as osp
 import random
+import re
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -35,6 +36,30 @@ Label = Union[int, List[int]]
 
 class AnnotationError(ValueError):
     """A malformed annotation file; the message lists ``file:line`` of each problem."""
+
+
+def annotation_list_command(ann_file: str) -> str:
+    """The command of ``tools/data`` that writes an annotation list named like ``ann_file``
+    (``kinetics400_train_list_videos.txt`` ...), as docs/data.md gives them."""
+    name = osp.basename(str(ann_file)).lower()
+    kind = 'rawframes' if 'rawframe' in name else 'videos'
+    kinetics = re.search(r'kinetics\d+', name)
+    if kinetics:
+        return f'bash tools/data/kinetics/generate_{kind}_filelist.sh {kinetics.group(0)}'
+    for dataset in ('sthv2', 'diving48'):
+        if dataset in name:
+            return f'bash tools/data/{dataset}/generate_{kind}_filelist.sh'
+    return (f'python tools/data/build_file_list.py DATASET SRC_FOLDER --subset train|val '
+            f'--format {kind}')
+
+
+def missing_annotation_message(ann_file: str, key: Optional[str] = None) -> str:
+    """What to say when the annotation list ``ann_file`` (config key ``key``) is missing."""
+    where = f'{key}: the' if key else 'The'
+    other = f'--cfg-options {key}=PATH' if key else 'ann_file=PATH'
+    return (f'{where} annotation list {ann_file} does not exist. Write it with '
+            f'`{annotation_list_command(ann_file)}` (docs/data.md, "Preparing a dataset"), '
+            f'or point to your list with {other}.')
 
 
 class BaseActionDataset(BaseDataset):
@@ -184,6 +209,8 @@ class BaseActionDataset(BaseDataset):
             self._metainfo['classes'] = names
         num_classes = self.num_classes if self.num_classes is not None else \
             (len(names) if names is not None else None)
+        if '://' not in str(self.ann_file) and not osp.isfile(self.ann_file):
+            raise FileNotFoundError(missing_annotation_message(self.ann_file))
         is_json = self.ann_file.endswith('.json')
         records, errors = [], []
         for where, entry in (self._json_items() if is_json else self._lines()):

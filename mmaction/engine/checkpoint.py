@@ -26,6 +26,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from torch import nn
 
+from mmaction.checkpoint.io import CheckpointError
+
 #: ``meta`` key marking a checkpoint that holds only the trainable parameters and buffers.
 TUNABLE_ONLY_KEY = 'save_tunable_only'
 _HISTORY_BUFFER_TAG = '__history_buffer__'
@@ -79,7 +81,7 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
         first = str(err).strip().splitlines()
         detail = next((line for line in first if 'GLOBAL' in line or 'Unsupported' in line),
                       first[0] if first else '')
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds pickled Python objects besides tensors and plain containers '
             f'({detail.strip()}), so it is not loaded with torch.load(weights_only=True). '
             "Checkpoints written by this project's tools never do. If the file comes from a "
@@ -168,7 +170,7 @@ def complete_tunable_only(model: nn.Module, checkpoint: dict, path: str) -> List
     trainable = [k for k in missing if k in params and params[k].requires_grad]
     not_params = [k for k in missing if k not in params]
     if trainable or not_params:
-        raise ValueError(
+        raise CheckpointError(
             f'{path} was saved with save_tunable_only but lacks {len(trainable + not_params)} '
             f'trainable parameters or buffers of this model, e.g. {(trainable + not_params)[:5]}. '
             'The model trains other parameters than the run that wrote it: keep '
@@ -181,7 +183,7 @@ def complete_tunable_only(model: nn.Module, checkpoint: dict, path: str) -> List
     unsourced = sorted(owner for owner, pretrained in sources.items() if not pretrained)
     if unsourced:
         was = info.get('pretrained')
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds only the trainable parameters; its {len(missing)} frozen ones must '
             f'come from pretrained weights, but model.{unsourced[0]}.pretrained is not set. '
             f'Set it as in the run that wrote the checkpoint'

@@ -17,6 +17,7 @@
 import copy
 import difflib
 import inspect
+import os.path as osp
 import re
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -509,6 +510,52 @@ def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
     check_clip_len(cfg)
     check_num_classes(cfg)
     return cfg
+
+
+# ---------------------------------------------------------------------------- files
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)`` with errors that say which file and what is wrong."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'config file {path} does not exist' + (' (it is a directory)' if osp.isdir(path)
+                                                     else '')
+            + '. Give the path of a config, e.g. configs/recognition/vit/vitclip_base_k400.py.')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as err:
+        raise ConfigError(f'{path} is not valid Python: {err}') from err
+
+
+def _local_missing(path: Any) -> bool:
+    return isinstance(path, str) and '://' not in path and not osp.isfile(path)
+
+
+def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] = None) -> None:
+    """The annotation lists of the data loaders the run uses, and the checkpoint it starts
+    from (``load_from``, named ``checkpoint_key`` in the message), must exist: otherwise the
+    error names the config key, the file and the command that makes it, before any work.
+    ``legacy``: name the keys as AIM's dialect (``data.train.ann_file``)."""
+    from mmaction.datasets.base import missing_annotation_message
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        key = f'data.{split}' if legacy else f'{split}_dataloader.dataset'
+        while isinstance(dataset, dict) and 'ann_file' not in dataset and \
+                isinstance(dataset.get('dataset'), dict):  # RepeatDataset and other wrappers
+            dataset, key = dataset['dataset'], f'{key}.dataset'
+        if not isinstance(dataset, dict) or not dataset.get('ann_file'):
+            continue
+        path, root = dataset['ann_file'], dataset.get('data_root') or ''
+        if root and isinstance(path, str) and not osp.isabs(path) and '://' not in path:
+            path = osp.join(root, path)
+        if _local_missing(path):
+            raise FileNotFoundError(missing_annotation_message(path, f'{key}.ann_file'))
+    start = cfg.get('load_from')
+    if start and _local_missing(start):
+        key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
+        raise FileNotFoundError(
+            f'{key}: the checkpoint {start} does not exist. Give the path of a file written '
+            'by tools/train.py (WORK_DIR/epoch_N.pth) or of a released AIM checkpoint.')
 
 
 def reject_legacy_arguments(argv: Sequence[str]) -> None:

@@ -10,7 +10,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
-from mmaction.checkpoint import checkpoint_state_dict, resample_clip_length
+from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
+                                 resample_clip_length)
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
@@ -127,14 +128,21 @@ class ActionRunner(Runner):
             state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
             resampled = resample_clip_length(model, state, filename, self.logger)
             if resampled and self._resuming:
-                raise ValueError(
+                raise CheckpointError(
                     f'{filename} was trained at another clip length ({resampled[0]}), so the '
                     'run cannot resume from it: its optimizer state has that length too. '
                     'Resume with the model.backbone.num_frames of the run that wrote it, or '
                     f'start a new schedule from its weights with --cfg-options '
                     f'load_from={filename}.')
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=revise_keys)
+        try:
+            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                                   revise_keys=revise_keys)
+        except RuntimeError as err:  # mmengine's message lists every key that does not fit
+            lines = [line for line in str(err).splitlines() if line.strip()]
+            shown = '\n  '.join(lines[:8]) + ('\n  ...' if len(lines) > 8 else '')
+            raise CheckpointError(
+                f'{filename} does not fit the model built from the config (another '
+                f'num_classes, backbone or adaptation?):\n  {shown}') from None
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
@@ -170,7 +178,7 @@ class ActionRunner(Runner):
                        'CheckpointHook(iter_interval=...))' if rng is None else
                        'the training sampler is not SeededSampler, which can skip part of an '
                        'epoch')
-                raise ValueError(
+                raise CheckpointError(
                     f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
                     f'{self.iter}), but the run cannot continue from there: {why}. Resume '
                     'from an epoch_N.pth instead.')
@@ -180,7 +188,7 @@ class ActionRunner(Runner):
                              f'{done} of {epoch_length} iterations are done.')
             return
         theirs = f' of a run with {meta[_LENGTH]} iterations per epoch' if _LENGTH in meta else ''
-        raise ValueError(
+        raise CheckpointError(
             f'{filename} was written after iteration {self.iter} in epoch {self.epoch}{theirs}, '
             f'but this run has {epoch_length} iterations per epoch '
             f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '

@@ -104,6 +104,8 @@ def parse_args(argv=None):
     parser.add_argument('--with-offset', action='store_true', help='rawframes lists')
     parser.add_argument('--out-bad', help='default: ANN.bad.txt')
     parser.add_argument('--out-clean', help='default: ANN_clean.EXT')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error (also: AIM_DEBUG=1)')
     return parser.parse_args(argv)
 
 
@@ -157,4 +159,5 @@ def main(argv=None) -> int:
 
 if __name__ == '__main__':
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    sys.exit(main())
+    from mmaction.engine.launch import run_tool
+    sys.exit(run_tool(main))

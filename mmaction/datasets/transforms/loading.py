@@ -20,6 +20,7 @@ import io
 import math
 import os
 import os.path as osp
+import re
 import warnings
 from typing import Dict, List, Optional
 
@@ -58,6 +59,7 @@ def _short(err: BaseException, limit: int = 300) -> str:
             break
     else:
         text = lines[0]
+    text = re.sub(r'^\[\d\d:\d\d:\d\d\] \S+:\d+: ', '', text)  # decord's time and source line
     return f'{type(err).__name__}: {text[:limit]}'
 
 
@@ -163,11 +165,37 @@ def _store(results: dict, imgs: np.ndarray) -> dict:
 
 
 # ---------------------------------------------------------------------------------- decord
+#: results / metainfo key of a video that decord could not decode and PyAV did:
+#: ``{'filename', 'error'}`` with decord's error. The packers carry it into the metainfo, so
+#: that BadVideoHook (training) and AccMetric (testing) count these files apart.
+FALLBACK_KEY = 'decoder_fallback'
+_SOURCE_KEY = 'decord_source'  # where DecordDecode reopens a file with PyAV
+
+
+def _fall_back_to_pyav(results: dict, source: '_FileSource', failure: VideoDecodeError
+                       ) -> '_PyAVVideo':
+    """Open with PyAV the file decord failed on; PyAV decodes the same pixels (docs/data.md).
+    If PyAV cannot read it either, the file is unreadable: decord's error is raised, with
+    PyAV's."""
+    filename = results['filename']
+    try:
+        video = _open_pyav(filename, source.open(filename))
+    except VideoDecodeError as err:
+        raise VideoDecodeError(filename, f'{failure.reason}; {err.reason}') from failure
+    results[FALLBACK_KEY] = dict(filename=filename, error=failure.reason)
+    return video
+
+
 @TRANSFORMS.register_module()
 class DecordInit(_ReadsFiles, BaseTransform):
     """Open a video with decord.
 
     Reads ``filename``; writes ``video_reader`` (a ``decord.VideoReader``), ``total_frames``.
+
+    decord 0.6 fails on some valid files (H.264 of small frame sizes, where it hands back 4
+    bytes per pixel). A file decord cannot open or decode, but PyAV can, is decoded with PyAV
+    (same pixels) and marked ``decoder_fallback`` (:data:`FALLBACK_KEY`); it is counted apart
+    from unreadable files.
 
     Args:
         io_backend: ``'disk'`` or an mmengine file backend name (``'petrel'``, ``'http'``
@@ -193,13 +221,15 @@ class DecordInit(_ReadsFiles, BaseTransform):
         import decord
         try:
             reader = decord.VideoReader(source, num_threads=self.num_threads)
+            if len(reader) < 1:
+                raise VideoDecodeError(filename, 'decord finds no frames in it')
         except Exception as err:  # decord raises DECORDError/RuntimeError with ffmpeg text
-            raise VideoDecodeError(filename, f'decord cannot open it ({_short(err)})') from err
-        total = len(reader)
-        if total < 1:
-            raise VideoDecodeError(filename, 'the video stream has no frames')
+            failure = err if isinstance(err, VideoDecodeError) else \
+                VideoDecodeError(filename, f'decord cannot open it ({_short(err)})')
+            reader = _fall_back_to_pyav(results, self._source, failure)
         results['video_reader'] = reader
-        results['total_frames'] = total
+        results['total_frames'] = len(reader)
+        results[_SOURCE_KEY] = self._source
         return results
 
 
@@ -208,7 +238,8 @@ class DecordDecode(BaseTransform):
     """Decode the sampled frames with decord.
 
     Reads ``video_reader``, ``frame_inds``; writes ``imgs``, ``original_shape``,
-    ``img_shape`` (see the module docstring).
+    ``img_shape`` (see the module docstring). Where decord fails on a file PyAV can decode,
+    :class:`PyAVDecode` decodes it (see :class:`DecordInit`).
 
     Args:
         mode: ``'accurate'`` (exact frames: one ``get_batch`` over the sorted distinct
@@ -222,9 +253,14 @@ class DecordDecode(BaseTransform):
             raise ValueError(f"DecordDecode mode must be 'accurate' or 'efficient', "
                              f'got {mode!r}')
         self.mode = mode
+        self._pyav = PyAVDecode(mode=mode)
 
     def transform(self, results: dict) -> dict:
-        reader = results.pop('video_reader')
+        source = results.pop(_SOURCE_KEY, None) or _FileSource()
+        reader = results['video_reader']
+        if isinstance(reader, _PyAVVideo):  # DecordInit already fell back
+            return self._pyav.transform(results)
+        results.pop('video_reader')
         uniq, inverse = _unique_frames(results, len(reader))
         try:
             if self.mode == 'accurate':
@@ -236,9 +272,17 @@ class DecordDecode(BaseTransform):
                     frames.append(reader.next().asnumpy())
                 frames = np.stack(frames)
         except Exception as err:  # decord reports decode failures as DECORDError
-            raise VideoDecodeError(results['filename'],
-                                   f'decord cannot decode frames {uniq.tolist()} '
-                                   f'({_short(err)})') from err
+            failure = VideoDecodeError(results['filename'],
+                                       f'decord cannot decode frames {uniq.tolist()} '
+                                       f'({_short(err)})')
+            video = _fall_back_to_pyav(results, source, failure)
+            if int(uniq[-1]) >= len(video):
+                video.close()
+                raise VideoDecodeError(results['filename'],
+                                       f'{failure.reason}; PyAV finds only {len(video)} of '
+                                       f'its frames') from err
+            results['video_reader'] = video
+            return self._pyav.transform(results)
         finally:
             del reader
         return _store(results, _expand(frames, uniq, inverse))
@@ -286,6 +330,28 @@ class _PyAVVideo:
         self.container.close()
 
 
+def _open_pyav(filename: str, source) -> _PyAVVideo:
+    """The indexed video of ``source`` (a path or a file object), or :class:`VideoDecodeError`."""
+    import av
+    try:
+        container = av.open(source)
+    except Exception as err:  # av.error.* (InvalidDataError ...) and OSError
+        raise VideoDecodeError(filename, f'PyAV cannot open it ({_short(err)})') from err
+    if not container.streams.video:
+        container.close()
+        raise VideoDecodeError(filename, 'the file has no video stream')
+    try:
+        video = _PyAVVideo(container, container.streams.video[0])
+    except Exception as err:  # a truncated/corrupt container fails while demuxing
+        container.close()
+        raise VideoDecodeError(filename, f'PyAV cannot read its packets ({_short(err)})') \
+            from err
+    if len(video) == 0:
+        video.close()
+        raise VideoDecodeError(filename, 'the video stream has no frames')
+    return video
+
+
 @TRANSFORMS.register_module()
 class PyAVInit(_ReadsFiles, BaseTransform):
     """Open a video with PyAV and index its packets (a demux pass; nothing is decoded).
@@ -300,24 +366,7 @@ class PyAVInit(_ReadsFiles, BaseTransform):
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
-        source = self._source.open(filename)
-        import av
-        try:
-            container = av.open(source)
-        except Exception as err:  # av.error.* (InvalidDataError ...) and OSError
-            raise VideoDecodeError(filename, f'PyAV cannot open it ({_short(err)})') from err
-        if not container.streams.video:
-            container.close()
-            raise VideoDecodeError(filename, 'the file has no video stream')
-        try:
-            video = _PyAVVideo(container, container.streams.video[0])
-        except Exception as err:  # a truncated/corrupt container fails while demuxing
-            container.close()
-            raise VideoDecodeError(filename, f'PyAV cannot read its packets ({_short(err)})') \
-                from err
-        if len(video) == 0:
-            video.close()
-            raise VideoDecodeError(filename, 'the video stream has no frames')
+        video = _open_pyav(filename, self._source.open(filename))
         results['video_reader'] = video
         results['total_frames'] = len(video)
         return results

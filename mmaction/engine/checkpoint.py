@@ -15,11 +15,13 @@ checkpoints) keep going through :func:`mmaction.checkpoint.safe_torch_load`.
 weights must have been loaded first.
 """
 import glob
+import hashlib
+import io
 import os
 import os.path as osp
 import pickle
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -119,6 +121,37 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+# ---------------------------------------------------------------------------- release
+#: ``meta`` entries that only a resumed run reads (per-rank random state, bad-video counts)
+RUN_STATE_META = ('rng', 'bad_videos', 'epoch_length')
+
+
+def publish_checkpoint(src: str, dst: str) -> Tuple[str, str]:
+    """Write the weights of the training checkpoint ``src`` for release, as mmaction2's model
+    zoo names its files: ``dst`` without ``.pth``, a dash, the first 8 hex digits of the
+    file's sha256, ``.pth``.
+
+    The file keeps ``state_dict`` (all of it: a ``save_tunable_only`` checkpoint stays
+    tunable-only and loads on top of the pretrained backbone as before) and ``meta``, less
+    what only resuming reads; the optimizer, scheduler and message-hub state are dropped, so
+    it cannot be resumed from. Written atomically. Returns (path, sha256).
+    """
+    ckpt = read_checkpoint(src)
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get('state_dict'), dict):
+        found = sorted(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"{src}: expected a checkpoint {{'meta': ..., 'state_dict': ...}} "
+                              f'as tools/train.py writes them; found {found}')
+    meta = {k: v for k, v in (ckpt.get('meta') or {}).items() if k not in RUN_STATE_META}
+    buffer = io.BytesIO()
+    torch.save({'meta': meta, 'state_dict': ckpt['state_dict']}, buffer)
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    stem = dst[:-len('.pth')] if dst.endswith('.pth') else dst
+    path = f'{stem}-{sha256[:8]}.pth'
+    atomic_write_bytes(path, data)
+    return path, sha256
 
 
 # ---------------------------------------------------------------------------- resume

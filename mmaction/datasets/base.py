@@ -38,28 +38,31 @@ class AnnotationError(ValueError):
     """A malformed annotation file; the message lists ``file:line`` of each problem."""
 
 
-def annotation_list_command(ann_file: str) -> str:
-    """The command of ``tools/data`` that writes an annotation list named like ``ann_file``
-    (``kinetics400_train_list_videos.txt`` ...), as docs/data.md gives them."""
-    name = osp.basename(str(ann_file)).lower()
-    kind = 'rawframes' if 'rawframe' in name else 'videos'
-    kinetics = re.search(r'kinetics\d+', name)
-    if kinetics:
-        return f'bash tools/data/kinetics/generate_{kind}_filelist.sh {kinetics.group(0)}'
-    for dataset in ('sthv2', 'diving48'):
-        if dataset in name:
-            return f'bash tools/data/{dataset}/generate_{kind}_filelist.sh'
+def annotation_list_command(ann_file: str) -> Tuple[str, str]:
+    """(the command of ``tools/data`` that writes annotation lists for the dataset
+    ``ann_file`` belongs to, going by its path, as docs/data.md gives them; the files it
+    writes)."""
+    path = str(ann_file).lower()
+    kind = 'rawframes' if 'rawframe' in path else 'videos'
+    kinetics = re.search(r'kinetics\d+', path)
+    for dataset, script in ((kinetics.group(0) if kinetics else None, 'kinetics'),
+                            ('sthv2', 'sthv2'), ('diving48', 'diving48')):
+        if dataset and dataset in path:
+            argument = f' {dataset}' if script == 'kinetics' else ''
+            return (f'bash tools/data/{script}/generate_{kind}_filelist.sh{argument}',
+                    f'data/{dataset}/{dataset}_{{train,val}}_list_{kind}.txt')
     return (f'python tools/data/build_file_list.py DATASET SRC_FOLDER --subset train|val '
-            f'--format {kind}')
+            f'--format {kind}', f'data/DATASET/DATASET_{{train,val}}_list_{kind}.txt')
 
 
 def missing_annotation_message(ann_file: str, key: Optional[str] = None) -> str:
     """What to say when the annotation list ``ann_file`` (config key ``key``) is missing."""
+    command, writes = annotation_list_command(ann_file)
     where = f'{key}: the' if key else 'The'
     other = f'--cfg-options {key}=PATH' if key else 'ann_file=PATH'
-    return (f'{where} annotation list {ann_file} does not exist. Write it with '
-            f'`{annotation_list_command(ann_file)}` (docs/data.md, "Preparing a dataset"), '
-            f'or point to your list with {other}.')
+    return (f'{where} annotation list {ann_file} does not exist. Write the lists with '
+            f'`{command}` (docs/data.md, "Preparing a dataset"), which writes {writes}, '
+            f'and point to yours with {other} if its name differs.')
 
 
 class BaseActionDataset(BaseDataset):

@@ -10,3 +10,16 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 def _seed():
     import torch
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def mmlog():
+    """Messages logged through mmengine's current logger during the test."""
+    from mmengine.logging import MMLogger
+
+    from tests.test_engine.engine_helpers import LogCapture
+    logger = MMLogger.get_current_instance()
+    handler = LogCapture()
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

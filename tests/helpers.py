@@ -47,3 +47,36 @@ def half_rounded(tower):
         for p in t.parameters():
             p.copy_(p.half().float())
     return t
+
+
+class OpDtypes:
+    """Records each aten operation a block of code runs, with the dtypes of its tensor
+    arguments, as it reaches the kernels (after autocast chose the precision)."""
+
+    MATMULS = ('mm', 'addmm', 'bmm', 'baddbmm', 'convolution',
+               '_scaled_dot_product_flash_attention_for_cpu',
+               '_scaled_dot_product_efficient_attention', '_scaled_dot_product_flash_attention')
+
+    def __init__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        seen = self.seen = []
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                seen.append((func.overloadpacket.__name__,
+                             {a.dtype for a in args if isinstance(a, torch.Tensor)}))
+                return func(*args, **(kwargs or {}))
+
+        self._mode = Mode()
+
+    def __enter__(self):
+        self._mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._mode.__exit__(*exc)
+
+    def dtypes(self, names):
+        """The dtype sets of the recorded calls of the operations ``names``."""
+        return [d for n, d in self.seen if n in names]

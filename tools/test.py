@@ -3,7 +3,7 @@
     python tools/test.py CONFIG CHECKPOINT [--eval top_k_accuracy mean_class_accuracy]
         [--out results.pkl|results.json] [--dump samples.pkl] [--average-clips prob|score|none]
         [--amp {fp16,bf16,none}] [--compile] [--cfg-options KEY=VALUE ...]
-        [--launcher none|pytorch|slurm|mpi]
+        [--launcher none|pytorch|slurm|mpi] [--debug]
 
 Several GPUs: ``bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [the options above]``. Under
 DDP every video counts exactly once (the sampler's padding is dropped before evaluation).
@@ -16,13 +16,15 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
-from mmaction.engine import (ActionRunner, adapt_to_device, apply_cfg_options,  # noqa: E402
+from mmaction.engine import (adapt_to_device, apply_cfg_options,  # noqa: E402
                              translate_config)
-from mmaction.engine.launch import (EarlyLogs, add_launcher_arguments,  # noqa: E402
-                                    default_work_dir, export_local_rank,
-                                    init_distributed)
+from mmaction.engine.config_checks import (ConfigError, check_input_files,  # noqa: E402
+                                           load_config)
+from mmaction.engine.config_dialect import is_legacy_dialect  # noqa: E402
+from mmaction.engine.launch import (EarlyLogs, add_debug_argument,  # noqa: E402
+                                    add_launcher_arguments, build_runner, default_work_dir,
+                                    export_local_rank, init_distributed, run_tool)
 from mmaction.engine.optim import AMP_CHOICES, requested_precision  # noqa: E402
-from mmaction.registry import RUNNERS  # noqa: E402
 
 EVAL_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision',
                 'mmit_mean_average_precision')
@@ -63,6 +65,7 @@ def parse_args(argv=None):
     parser.add_argument('--options', nargs='+', action=DictAction, default={},
                         help=argparse.SUPPRESS)
     add_launcher_arguments(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if not (args.eval or args.out or args.dump):
         parser.error('nothing to do: give --eval METRIC ... and/or --out FILE / --dump FILE')
@@ -72,11 +75,11 @@ def parse_args(argv=None):
 
 
 def build_config(args) -> Config:
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)
     cfg = translate_config(cfg)
     if not cfg.get('test_dataloader'):
-        raise SystemExit(f'{args.config} has no test set (data.test).')
+        raise ConfigError(f'{args.config} has no test set (data.test).')
     precision = args.amp or requested_precision(cfg.get('optim_wrapper') or {})
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
                 'val_dataloader', 'val_cfg', 'val_evaluator'):
@@ -109,10 +112,16 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    init_distributed(args.launcher, Config.fromfile(args.config))
+    init_distributed(args.launcher, load_config(args.config))
     early = EarlyLogs()
-    cfg = build_config(args)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else ActionRunner.from_cfg(cfg)
+    try:
+        cfg = build_config(args)
+        check_input_files(cfg, is_legacy_dialect(load_config(args.config)),
+                          'CHECKPOINT (the second argument of tools/test.py)')
+        runner = build_runner(cfg)
+    except BaseException:
+        early.replay(None)
+        raise
     early.replay(runner.logger)
     if args.fuse_conv_bn:
         runner.logger.info('--fuse-conv-bn: the transformer backbones have no Conv+BN pairs; '
@@ -121,4 +130,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

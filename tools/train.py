@@ -3,7 +3,10 @@
     python tools/train.py CONFIG [--validate] [--test-last] [--test-best]
         [--work-dir DIR] [--resume | --resume-from CKPT] [--seed N] [--deterministic]
         [--amp {fp16,bf16,none}] [--compile] [--cfg-options KEY=VALUE ...]
-        [--launcher none|pytorch|slurm|mpi]
+        [--launcher none|pytorch|slurm|mpi] [--debug]
+
+A config error or a missing file ends the tool with one message and exit status 2; --debug
+(or AIM_DEBUG=1) shows the traceback instead.
 
 Several GPUs: ``bash tools/dist_train.sh CONFIG GPUS [the options above]``.
 """
@@ -16,15 +19,16 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
-from mmaction.engine import (ActionRunner, adapt_to_device, apply_cfg_options,  # noqa: E402
+from mmaction.engine import (adapt_to_device, apply_cfg_options,  # noqa: E402
                              find_latest_checkpoint, translate_config)
-from mmaction.engine.config_checks import reject_legacy_arguments  # noqa: E402
-from mmaction.engine.launch import (EarlyLogs, add_launcher_arguments,  # noqa: E402
-                                    default_work_dir, export_local_rank,
-                                    init_distributed)
+from mmaction.engine.config_checks import (ConfigError, check_input_files,  # noqa: E402
+                                           load_config, reject_legacy_arguments)
+from mmaction.engine.config_dialect import is_legacy_dialect  # noqa: E402
+from mmaction.engine.launch import (EarlyLogs, add_debug_argument,  # noqa: E402
+                                    add_launcher_arguments, build_runner, default_work_dir,
+                                    export_local_rank, init_distributed, run_tool)
 from mmaction.engine.optim import AMP_CHOICES  # noqa: E402
 from mmaction.engine.randomness import use_deterministic_cublas  # noqa: E402
-from mmaction.registry import RUNNERS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,6 +68,7 @@ def parse_args(argv=None):
     parser.add_argument('--gpus', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--gpu-ids', type=int, nargs='+', help=argparse.SUPPRESS)
     add_launcher_arguments(parser)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.gpus is not None or args.gpu_ids is not None:
         parser.error('--gpus/--gpu-ids (single-process multi-GPU) are not supported: use '
@@ -79,7 +84,7 @@ def parse_args(argv=None):
 
 def build_config(args) -> Config:
     """The Runner config of this command line (checks, dialect translation, flags)."""
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     apply_cfg_options(cfg, args.cfg_options)
     cfg = translate_config(cfg)
     logger = MMLogger.get_current_instance()
@@ -90,11 +95,11 @@ def build_config(args) -> Config:
         cfg.default_hooks.checkpoint.pop('save_best', None)
         cfg.default_hooks.checkpoint.pop('rule', None)
     elif not cfg.get('val_dataloader'):
-        raise SystemExit('--validate needs a validation set: data.val in the config.')
+        raise ConfigError('--validate needs a validation set: data.val in the config.')
     if not (args.test_last or args.test_best):
         cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     elif not cfg.get('test_dataloader'):
-        raise SystemExit('--test-last/--test-best need a test set: data.test in the config.')
+        raise ConfigError('--test-last/--test-best need a test set: data.test in the config.')
     if args.resume_from:
         cfg.load_from, cfg.resume = args.resume_from, True
     elif args.resume:
@@ -121,10 +126,16 @@ def main(argv=None):
     args = parse_args(argv)
     if args.deterministic:
         use_deterministic_cublas()  # before CUDA starts: cuBLAS reads it once per device
-    init_distributed(args.launcher, Config.fromfile(args.config))
+    init_distributed(args.launcher, load_config(args.config))
     early = EarlyLogs()
-    cfg = build_config(args)
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else ActionRunner.from_cfg(cfg)
+    try:
+        cfg = build_config(args)
+        check_input_files(cfg, is_legacy_dialect(load_config(args.config)),
+                          '--resume-from' if args.resume_from else None)
+        runner = build_runner(cfg)
+    except BaseException:
+        early.replay(None)
+        raise
     early.replay(runner.logger)
     runner.train()
     if args.test_last:
@@ -141,4 +152,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

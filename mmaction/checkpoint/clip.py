@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from mmengine.logging import MMLogger
 
-from .io import safe_torch_load
+from .io import CheckpointError, safe_torch_load
 
 #: OpenAI's files, by the architecture they hold (width, layers, patch size).
 OPENAI_CLIP_FILES = {
@@ -44,7 +44,7 @@ def clip_arch_name(width: int, layers: int, patch_size: int) -> str:
             return name
     known = ', '.join(f"{n} (width={i['width']}, layers={i['layers']}, "
                       f"patch_size={i['patch_size']})" for n, i in OPENAI_CLIP_FILES.items())
-    raise ValueError(f"pretrained='openaiclip' has no OpenAI file for width={width}, "
+    raise CheckpointError(f"pretrained='openaiclip' has no OpenAI file for width={width}, "
                      f'layers={layers}, patch_size={patch_size}; known: {known}. Give the path '
                      'of a CLIP checkpoint instead (model.backbone.pretrained=/path/to/file.pt).')
 
@@ -109,7 +109,7 @@ def read_clip_visual_state_dict(path: str) -> Dict[str, torch.Tensor]:
                 state['state_dict'], dict):
             state = state['state_dict']
     if not isinstance(state, dict):
-        raise ValueError(f'{path}: expected a CLIP checkpoint (a state dict or an OpenAI '
+        raise CheckpointError(f'{path}: expected a CLIP checkpoint (a state dict or an OpenAI '
                          f'TorchScript archive); found a {type(state).__name__}.')
     if any(k.startswith('visual.') for k in state):
         visual = {k[len('visual.'):]: v for k, v in state.items() if k.startswith('visual.')}
@@ -117,7 +117,7 @@ def read_clip_visual_state_dict(path: str) -> Dict[str, torch.Tensor]:
         visual = dict(state)
     else:
         sample = ', '.join(list(state)[:5])
-        raise ValueError(f'{path}: not a CLIP checkpoint: expected keys such as '
+        raise CheckpointError(f'{path}: not a CLIP checkpoint: expected keys such as '
                          f"'visual.conv1.weight' or 'conv1.weight', found {sample} ...")
     return {k: v.float() for k, v in visual.items() if k not in IGNORED}
 
@@ -144,7 +144,7 @@ def match_clip_state_dict(model: torch.nn.Module, visual: Dict[str, torch.Tensor
             elif key == 'positional_embedding':
                 hint = (' The file was trained at another input resolution; set '
                         'model.backbone.input_resolution to match it.')
-            raise ValueError(f'{source}: {key} has shape {tuple(value.shape)} in the file but '
+            raise CheckpointError(f'{source}: {key} has shape {tuple(value.shape)} in the file but '
                              f'{tuple(own[key].shape)} in the model.{hint}')
     extra = sorted(k for k in visual if k not in own)
     missing = sorted(k for k in own if k not in visual)
@@ -155,7 +155,7 @@ def match_clip_state_dict(model: torch.nn.Module, visual: Dict[str, torch.Tensor
             detail.append(f'{len(extra)} file keys the model lacks, e.g. {extra[0]!r}')
         if foreign:
             detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[0]!r}')
-        raise ValueError(f'{source}: the file is a different architecture from the backbone '
+        raise CheckpointError(f'{source}: the file is a different architecture from the backbone '
                          f'({"; ".join(detail)}). Check width/layers/heads/patch_size.')
     return missing, extra
 

@@ -1,10 +1,16 @@
 """Safe reading of checkpoint files and loading of released AIM (mmcv 1.x) checkpoints."""
 import pickle
+import re
 from typing import Dict, Optional
 
 import torch
 from mmengine.logging import MMLogger
 from torch import nn
+
+
+class CheckpointError(ValueError):
+    """A weights file that cannot be loaded into the model: another layout, pickled objects
+    beyond tensors, tensors that do not fit. The message names the file and the fix."""
 
 
 def safe_torch_load(path: str, map_location='cpu'):
@@ -13,7 +19,7 @@ def safe_torch_load(path: str, map_location='cpu'):
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds Python objects beyond tensors and plain containers, which are not '
             f'loaded from files of unknown origin (torch.load weights_only=True refused: '
             f'{str(err).splitlines()[0]}). Re-save its tensors with '
@@ -29,7 +35,7 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
         state = ckpt
     else:
         keys = list(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
+        raise CheckpointError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
                          f'state dict; found {keys}')
     if state and all(k.startswith('module.') for k in state):
         state = {k[len('module.'):]: v for k, v in state.items()}
@@ -38,19 +44,29 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
 
 def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], path: str,
                             strict: bool = True, logger: Optional[MMLogger] = None):
-    """``model.load_state_dict(state)`` with errors that name the file and the fix: a tensor
-    whose shape differs from the model's is always refused (it would otherwise stay at its
-    initial value); with ``strict``, so are missing and unexpected keys."""
+    """``model.load_state_dict(state)`` with errors that name the file and the fix.
+
+    The temporal tensors of a checkpoint trained at another clip length are resampled first
+    (:mod:`.frames`), and modules may take derived buffers in another layout (AIM-Swin's
+    flattened ``t_relative_coords``). Any other tensor whose shape differs from the model's
+    is refused; with ``strict``, so are missing and unexpected keys."""
     logger = logger or MMLogger.get_current_instance()
-    own = model.state_dict()
-    for key, value in state.items():
-        if key in own and own[key].shape != value.shape:
-            raise ValueError(f'{path}: {key} has shape {tuple(value.shape)} in the file but '
-                             f'{tuple(own[key].shape)} in the model (num_classes, num_frames '
-                             'or the backbone size differ from the config).')
-    result = model.load_state_dict(state, strict=False)
+    from .frames import resample_clip_length
+    state = dict(state)
+    resample_clip_length(model, state, path, logger)  # a checkpoint of another num_frames
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:
+        found = re.search(r'size mismatch for ([\w.]+)', str(err))
+        own = model.state_dict()
+        if found is None or found.group(1) not in own or found.group(1) not in state:
+            raise
+        key = found.group(1)
+        raise CheckpointError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file but '
+                         f'{tuple(own[key].shape)} in the model (num_classes or the backbone '
+                         'size differ from the config).') from None
     if strict and (result.missing_keys or result.unexpected_keys):
-        raise ValueError(
+        raise CheckpointError(
             f'{path} does not match the model: {len(result.missing_keys)} missing keys '
             f'{result.missing_keys[:5]}, {len(result.unexpected_keys)} unexpected keys '
             f'{result.unexpected_keys[:5]}.')

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from torch import nn
 
-from .io import checkpoint_state_dict, safe_torch_load
+from .io import CheckpointError, checkpoint_state_dict, safe_torch_load
 
 SWIN_RELEASES = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/'
 EXPECTED_LAYOUT = ("Microsoft's ImageNet Swin layout, a dict {'model': {'patch_embed.proj."
@@ -55,11 +55,11 @@ def read_swin_imagenet(path: str) -> Dict[str, torch.Tensor]:
             hint = (" It has a 'state_dict': it looks like a Video Swin/AIM/mmaction "
                     'checkpoint. Load a whole recognizer from it with load_from=PATH, or a '
                     'Video Swin backbone with model.backbone.pretrained2d=False.')
-        raise ValueError(f'{path}: expected {EXPECTED_LAYOUT}; found top-level keys {found}.'
+        raise CheckpointError(f'{path}: expected {EXPECTED_LAYOUT}; found top-level keys {found}.'
                          + hint)
     state = ckpt['model']
     if 'patch_embed.proj.weight' not in state:
-        raise ValueError(f"{path}: ckpt['model'] has no 'patch_embed.proj.weight', so it is "
+        raise CheckpointError(f"{path}: ckpt['model'] has no 'patch_embed.proj.weight', so it is "
                          f'not an ImageNet Swin; expected {EXPECTED_LAYOUT}. Its first keys: '
                          f'{list(state)[:6]}.')
     return {k: v.float() for k, v in state.items() if isinstance(v, torch.Tensor)}
@@ -93,7 +93,7 @@ def _check_shapes(state: Dict[str, torch.Tensor], own: Dict[str, torch.Tensor],
                   source: str) -> None:
     for key, value in state.items():
         if key in own and own[key].shape != value.shape:
-            raise ValueError(
+            raise CheckpointError(
                 f'{source}: {key} has shape {tuple(value.shape)} in the file but '
                 f'{tuple(own[key].shape)} in the model. The file is another Swin size: '
                 'match model.backbone.embed_dim/depths/num_heads to it (Swin-T 96/[2,2,6,2]/'
@@ -145,7 +145,7 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
             detail.append(f'{len(unexpected)} file keys the model lacks, e.g. {unexpected[:3]}')
         if foreign:
             detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[:3]}')
-        raise ValueError(f'{path}: the file is a different Swin from the backbone '
+        raise CheckpointError(f'{path}: the file is a different Swin from the backbone '
                          f'({"; ".join(detail)}). Match model.backbone.embed_dim/depths/'
                          'num_heads/patch_norm to the file.')
     backbone.load_state_dict(state, strict=False)
@@ -170,7 +170,7 @@ def load_video_swin(backbone: nn.Module, path: str, logger: MMLogger = None) -> 
     _check_file(path, 'a Video Swin checkpoint (or set pretrained2d=True for an ImageNet file)')
     ckpt = safe_torch_load(path)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('model'), dict):
-        raise ValueError(f"{path} has a 'model' key: it is an ImageNet (2D) Swin file. Set "
+        raise CheckpointError(f"{path} has a 'model' key: it is an ImageNet (2D) Swin file. Set "
                          'model.backbone.pretrained2d=True to inflate it.')
     state = checkpoint_state_dict(ckpt, path)
     if any(k.startswith('backbone.') for k in state):
@@ -180,7 +180,7 @@ def load_video_swin(backbone: nn.Module, path: str, logger: MMLogger = None) -> 
     missing = sorted(k for k in own if k not in state and not k.endswith(DERIVED))
     unexpected = sorted(k for k in state if k not in own)
     if missing or unexpected:
-        raise ValueError(f'{path} does not match the backbone: {len(missing)} missing keys '
+        raise CheckpointError(f'{path} does not match the backbone: {len(missing)} missing keys '
                          f'{missing[:3]}, {len(unexpected)} unexpected keys {unexpected[:3]}. '
                          'Match model.backbone.embed_dim/depths/num_heads/window_size to it.')
     backbone.load_state_dict(state, strict=False)

@@ -18,6 +18,7 @@ video stream, no frames):
 import logging
 import os.path as osp
 import random
+import re
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -35,6 +36,33 @@ Label = Union[int, List[int]]
 
 class AnnotationError(ValueError):
     """A malformed annotation file; the message lists ``file:line`` of each problem."""
+
+
+def annotation_list_command(ann_file: str) -> Tuple[str, str]:
+    """(the command of ``tools/data`` that writes annotation lists for the dataset
+    ``ann_file`` belongs to, going by its path, as docs/data.md gives them; the files it
+    writes)."""
+    path = str(ann_file).lower()
+    kind = 'rawframes' if 'rawframe' in path else 'videos'
+    kinetics = re.search(r'kinetics\d+', path)
+    for dataset, script in ((kinetics.group(0) if kinetics else None, 'kinetics'),
+                            ('sthv2', 'sthv2'), ('diving48', 'diving48')):
+        if dataset and dataset in path:
+            argument = f' {dataset}' if script == 'kinetics' else ''
+            return (f'bash tools/data/{script}/generate_{kind}_filelist.sh{argument}',
+                    f'data/{dataset}/{dataset}_{{train,val}}_list_{kind}.txt')
+    return (f'python tools/data/build_file_list.py DATASET SRC_FOLDER --subset train|val '
+            f'--format {kind}', f'data/DATASET/DATASET_{{train,val}}_list_{kind}.txt')
+
+
+def missing_annotation_message(ann_file: str, key: Optional[str] = None) -> str:
+    """What to say when the annotation list ``ann_file`` (config key ``key``) is missing."""
+    command, writes = annotation_list_command(ann_file)
+    where = f'{key}: the' if key else 'The'
+    other = f'--cfg-options {key}=PATH' if key else 'ann_file=PATH'
+    return (f'{where} annotation list {ann_file} does not exist. Write the lists with '
+            f'`{command}` (docs/data.md, "Preparing a dataset"), which writes {writes}, '
+            f'and point to yours with {other} if its name differs.')
 
 
 class BaseActionDataset(BaseDataset):
@@ -184,6 +212,8 @@ class BaseActionDataset(BaseDataset):
             self._metainfo['classes'] = names
         num_classes = self.num_classes if self.num_classes is not None else \
             (len(names) if names is not None else None)
+        if '://' not in str(self.ann_file) and not osp.isfile(self.ann_file):
+            raise FileNotFoundError(missing_annotation_message(self.ann_file))
         is_json = self.ann_file.endswith('.json')
         records, errors = [], []
         for where, entry in (self._json_items() if is_json else self._lines()):

@@ -15,16 +15,20 @@ checkpoints) keep going through :func:`mmaction.checkpoint.safe_torch_load`.
 weights must have been loaded first.
 """
 import glob
+import hashlib
+import io
 import os
 import os.path as osp
 import pickle
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from torch import nn
+
+from mmaction.checkpoint.io import CheckpointError
 
 #: ``meta`` key marking a checkpoint that holds only the trainable parameters and buffers.
 TUNABLE_ONLY_KEY = 'save_tunable_only'
@@ -79,7 +83,7 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
         first = str(err).strip().splitlines()
         detail = next((line for line in first if 'GLOBAL' in line or 'Unsupported' in line),
                       first[0] if first else '')
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds pickled Python objects besides tensors and plain containers '
             f'({detail.strip()}), so it is not loaded with torch.load(weights_only=True). '
             "Checkpoints written by this project's tools never do. If the file comes from a "
@@ -117,6 +121,37 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+# ---------------------------------------------------------------------------- release
+#: ``meta`` entries that only a resumed run reads (per-rank random state, bad-video counts)
+RUN_STATE_META = ('rng', 'bad_videos', 'epoch_length')
+
+
+def publish_checkpoint(src: str, dst: str) -> Tuple[str, str]:
+    """Write the weights of the training checkpoint ``src`` for release, as mmaction2's model
+    zoo names its files: ``dst`` without ``.pth``, a dash, the first 8 hex digits of the
+    file's sha256, ``.pth``.
+
+    The file keeps ``state_dict`` (all of it: a ``save_tunable_only`` checkpoint stays
+    tunable-only and loads on top of the pretrained backbone as before) and ``meta``, less
+    what only resuming reads; the optimizer, scheduler and message-hub state are dropped, so
+    it cannot be resumed from. Written atomically. Returns (path, sha256).
+    """
+    ckpt = read_checkpoint(src)
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get('state_dict'), dict):
+        found = sorted(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(f"{src}: expected a checkpoint {{'meta': ..., 'state_dict': ...}} "
+                              f'as tools/train.py writes them; found {found}')
+    meta = {k: v for k, v in (ckpt.get('meta') or {}).items() if k not in RUN_STATE_META}
+    buffer = io.BytesIO()
+    torch.save({'meta': meta, 'state_dict': ckpt['state_dict']}, buffer)
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
+    stem = dst[:-len('.pth')] if dst.endswith('.pth') else dst
+    path = f'{stem}-{sha256[:8]}.pth'
+    atomic_write_bytes(path, data)
+    return path, sha256
 
 
 # ---------------------------------------------------------------------------- resume
@@ -168,7 +203,7 @@ def complete_tunable_only(model: nn.Module, checkpoint: dict, path: str) -> List
     trainable = [k for k in missing if k in params and params[k].requires_grad]
     not_params = [k for k in missing if k not in params]
     if trainable or not_params:
-        raise ValueError(
+        raise CheckpointError(
             f'{path} was saved with save_tunable_only but lacks {len(trainable + not_params)} '
             f'trainable parameters or buffers of this model, e.g. {(trainable + not_params)[:5]}. '
             'The model trains other parameters than the run that wrote it: keep '
@@ -181,7 +216,7 @@ def complete_tunable_only(model: nn.Module, checkpoint: dict, path: str) -> List
     unsourced = sorted(owner for owner, pretrained in sources.items() if not pretrained)
     if unsourced:
         was = info.get('pretrained')
-        raise ValueError(
+        raise CheckpointError(
             f'{path} holds only the trainable parameters; its {len(missing)} frozen ones must '
             f'come from pretrained weights, but model.{unsourced[0]}.pretrained is not set. '
             f'Set it as in the run that wrote the checkpoint'

@@ -1,19 +1,23 @@
 """Checks that run before any work starts, so that a wrong key fails in a second, with the fix.
 
 * :func:`check_option_keys`: every ``--cfg-options`` key must exist in the config, or be an
-  argument of the class named by its dict's ``type``, or a key our config dialect reads;
-  otherwise the error names the closest existing key (a typo must not silently train the
-  wrong thing).
+  argument of the class named by its dict's ``type`` (including what its ``**kwargs`` are
+  forwarded to), or a key our config dialect reads; otherwise the error names a close key of
+  that level, or lists the level's keys (a typo must not silently train the wrong thing).
+  Values of the wrong kind (a string for a number) are refused too.
 * :func:`expand_aliases`: ``train_pipeline.1.clip_len=3`` also reaches
   ``data.train.pipeline`` when the config built that from the ``train_pipeline`` variable.
 * :func:`propagate_num_frames`: ``model.backbone.num_frames=N`` given alone means "train and
   test on N-frame clips": it also sets ``clip_len`` of every frame sampler, and says so.
 * :func:`check_clip_len`: a config whose ``num_frames`` and ``clip_len`` disagree is refused
   with the exact ``--cfg-options`` that fixes it.
-* :func:`check_num_classes`: the head and the blending agree on the number of classes.
+* :func:`check_num_classes`: the head and the blending agree on the number of classes (and
+  a blending names it).
 """
+import copy
 import difflib
 import inspect
+import os.path as osp
 import re
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -95,38 +99,64 @@ def iter_keys(node: Any, prefix: str = '') -> Iterator[str]:
         yield from iter_keys(value, path)
 
 
-def _init_arguments(cls) -> Tuple[set, bool]:
-    """Named arguments of ``cls.__init__`` along its MRO while ``**kwargs`` is forwarded;
-    second value: whether arbitrary keywords are still accepted at the end."""
-    names, open_ended = set(), False
+def _init_parameters(cls) -> Tuple[Dict[str, inspect.Parameter], bool]:
+    """Named parameters of ``cls.__init__`` along its MRO while ``**kwargs`` is forwarded to
+    the base class; second value: whether arbitrary keywords are still accepted at the end."""
+    params, open_ended = {}, False
     for klass in inspect.getmro(cls) if inspect.isclass(cls) else [cls]:
         init = klass.__init__ if inspect.isclass(klass) else klass
         if init is object.__init__:
             break
         try:
-            params = inspect.signature(init).parameters.values()
+            found = inspect.signature(init).parameters.values()
         except (TypeError, ValueError):
-            return names, True
-        names |= {p.name for p in params
-                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != 'self'}
-        open_ended = any(p.kind == p.VAR_KEYWORD for p in params)
+            return params, True
+        for p in found:
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != 'self':
+                params.setdefault(p.name, p)
+        open_ended = any(p.kind == p.VAR_KEYWORD for p in found)
         if not open_ended:
             break
-    return names, open_ended
+    return params, open_ended
 
 
-def _type_arguments(type_name: Any) -> Optional[Tuple[set, bool]]:
-    """Arguments of the registered class ``type_name`` or ``None`` when no registry knows it."""
+def _init_arguments(cls) -> Tuple[set, bool]:
+    params, open_ended = _init_parameters(cls)
+    return set(params), open_ended
+
+
+def _registered_class(type_name: Any):
+    """The class a config's ``type`` names, or ``None`` when no registry knows it."""
     if not isinstance(type_name, str):
-        return _init_arguments(type_name) if callable(type_name) else None
+        return type_name if callable(type_name) else None
     for registry in _REGISTRIES:
         try:
             cls = registry.get(type_name)
         except Exception:  # a registry whose lazy imports fail must not hide the others
             cls = None
         if cls is not None:
-            return _init_arguments(cls)
+            return cls
     return None
+
+
+def _type_arguments(type_name: Any, step: Optional[dict] = None
+                    ) -> Optional[Tuple[Dict[str, inspect.Parameter], bool]]:
+    """Parameters of the registered class ``type_name`` (and whether it takes any keyword),
+    or ``None`` when no registry knows it. A class whose ``**kwargs`` go elsewhere names them
+    with a ``forwarded_arguments(step)`` classmethod (the decoders' file backends)."""
+    cls = _registered_class(type_name)
+    if cls is None:
+        return None
+    params, open_ended = _init_parameters(cls)
+    forwarded = getattr(cls, 'forwarded_arguments', None)
+    if open_ended and callable(forwarded):
+        try:
+            extra = forwarded(dict(step or {}))
+        except ValueError as err:
+            raise ConfigError(f'{type_name}: {err}') from None
+        params = dict(params, **{name: None for name in extra if name not in params})
+        open_ended = False
+    return params, open_ended
 
 
 def _schema_path(path: str) -> str:
@@ -134,80 +164,195 @@ def _schema_path(path: str) -> str:
     return '.'.join(p for p in path.split('.') if not p.isdigit())
 
 
-def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
-    """(keys that may be added under ``parent``, whether any key may be added)."""
+def _new_key_rule(parent: Any, parent_path: str
+                  ) -> Tuple[Dict[str, Optional[inspect.Parameter]], bool, str]:
+    """What may be added under ``parent``: ({key: its parameter, if a class takes it},
+    whether any key may be added, who decides). ``parent`` is the dict after the options."""
     if parent_path == '':
-        return TOP_LEVEL_KEYS, False
+        return dict.fromkeys(TOP_LEVEL_KEYS), False, 'the top level'
     schema = _schema_path(parent_path)
     if schema in FREE_FORM:
-        return set(), True
+        return {}, True, parent_path
     if schema.endswith('paramwise_cfg.custom_keys') or re.search(r'custom_keys\.[^.]+$', schema):
-        return {'lr_mult', 'decay_mult'}, False
-    keys = set(SECTION_KEYS.get(schema, set()))
+        return dict.fromkeys(('lr_mult', 'decay_mult')), False, parent_path
+    keys = dict.fromkeys(SECTION_KEYS.get(schema, ()))
     if schema in SECTION_KEYS:  # a dialect section: its ``type`` names a 0.x hook, not a class
-        return keys, False
+        return keys, False, parent_path
     if isinstance(parent, dict) and 'type' in parent:
-        found = _type_arguments(parent['type'])
+        found = _type_arguments(parent['type'], parent)
         if found is None:
-            return keys, True  # unknown class: its build reports wrong arguments
-        names, open_ended = found
-        keys |= names
+            return keys, True, parent_path  # unknown class: its build reports wrong arguments
+        params, open_ended = found
+        keys.update(params)
+        keys['type'] = None
         if schema in ('optimizer', 'optim_wrapper.optimizer'):
-            keys.add('paramwise_cfg')
-        return keys, open_ended
-    return keys, schema not in SECTION_KEYS and schema not in ('model', )
+            keys['paramwise_cfg'] = None
+        return keys, open_ended, f"{parent_path} ({parent['type']})"
+    return keys, schema not in ('model', ), parent_path
+
+
+def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
+    """(keys that may be added under ``parent``, whether any key may be added)."""
+    keys, anything, _ = _new_key_rule(parent, parent_path)
+    return set(keys), anything
+
+
+# ---------------------------------------------------------------------------- value types
+def _kind(value: Any) -> Optional[str]:
+    """A value's kind as far as the checks compare them (``None``: not compared)."""
+    if isinstance(value, bool):
+        return 'True or False'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    if isinstance(value, str):
+        return 'a string'
+    if isinstance(value, dict):
+        return 'a dict'
+    return None
+
+
+def _expected_kind(param: Optional[inspect.Parameter]) -> Optional[str]:
+    """The kind a class parameter takes, from its annotation or else its default."""
+    if param is None:
+        return None
+    annotation = param.annotation
+    for candidate in (getattr(annotation, '__args__', None) or (annotation, )):
+        if candidate is bool:
+            return 'True or False'
+        if candidate in (int, float):
+            return 'a number'
+    if param.default not in (inspect.Parameter.empty, None):
+        return _kind(param.default)
+    return None
+
+
+# what may not stand in for what: a string for a number or a flag, anything but a dict for
+# a section (None, "off", is always accepted)
+_REFUSED = {('a number', 'a string'), ('True or False', 'a string'),
+            ('a dict', 'a number'), ('a dict', 'a string'), ('a dict', 'True or False')}
+
+
+def _check_value(key: str, value: Any, expected: Optional[str], source: str) -> None:
+    given = _kind(value)
+    if value is None or expected is None or (expected, given) not in _REFUSED:
+        return
+    example = {'a number': '8', 'True or False': 'True'}.get(expected, 'dict(...)')
+    raise ConfigError(
+        f'--cfg-options {key}={value}: {key} takes {expected} ({source}), not {given} '
+        f'({value!r}). '
+        f'Write it as Python would, e.g. {key.rsplit(".", 1)[-1]}={example}.')
+
+
+# ---------------------------------------------------------------------------- the check
+_MISSING = object()
+
+
+def _merged(tree: dict, options: Dict[str, Any]) -> dict:
+    """A copy of ``tree`` with ``options`` set (missing or ``None`` dicts on the way made),
+    to check new keys against the ``type`` an option may itself set."""
+    out = copy.deepcopy(tree)
+    for key, value in options.items():
+        node = out
+        parts = key.split('.')
+        for part in parts[:-1]:
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                child = node[int(part)]
+                if child is None:
+                    child = node[int(part)] = {}
+            elif isinstance(node, dict):
+                if node.get(part) is None:
+                    node[part] = {}
+                child = node[part]
+            else:
+                break  # the walk in check_option_keys reports it
+            node = child
+        else:
+            if isinstance(node, dict):
+                node[parts[-1]] = value
+    return out
+
+
+def _unknown_key(key: str, depth: int, parts: List[str], node: dict, path: str,
+                 allowed: dict, who: str, source: str) -> ConfigError:
+    """The error for ``parts[depth]`` unknown under ``node``: the close keys of that level,
+    or the keys that exist there."""
+    part = parts[depth]
+    level = sorted(({str(k) for k in node} | set(allowed)) - {part})
+    close = difflib.get_close_matches(part, level, n=1, cutoff=0.6)
+    rest = '.'.join(parts[depth + 1:])
+    if close:
+        full = '.'.join(filter(None, [path, close[0], rest]))
+        hint = f" Did you mean '{full}'?"
+    else:
+        existing = sorted(str(k) for k in node if k != part)
+        shown = ', '.join(existing[:40]) + (', ...' if len(existing) > 40 else '')
+        hint = f' The keys at {path or "the top level"} are: {shown}.' if existing else ''
+        takes = sorted(set(allowed) - set(existing))
+        if takes and path:
+            hint += f' {who} also takes: {", ".join(takes[:40])}.'
+    return ConfigError(
+        f'--cfg-options {key}: {source} has no key {".".join(parts[:depth + 1])!r} and '
+        f'{who} does not take {part!r}.{hint} A key that exists nowhere would be silently '
+        'ignored and train something else than intended.')
 
 
 def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
-    """Refuse ``--cfg-options`` keys that exist nowhere, naming the closest existing key.
+    """Refuse ``--cfg-options`` keys that neither exist in the config nor are taken where they
+    go (an argument of the class the dict's ``type`` names, including what its ``**kwargs``
+    are forwarded to, or a key the dialect reads), and values of the wrong kind (a string for
+    a number). The error names the close keys of that level, or lists its keys.
 
-    Returns the paths of sections that are ``None`` in the config but known to the dialect
-    (``optimizer_config.grad_clip``) which an option fills in; :func:`apply_cfg_options`
-    turns them into empty dicts before merging, so that
-    ``optimizer_config.grad_clip.max_norm=20`` works.
+    Returns the paths of sections that are ``None`` in the config which an option fills in
+    (``optimizer_config.grad_clip``, ``model.train_cfg``); :func:`apply_cfg_options` turns
+    them into empty dicts before merging, so that ``optimizer_config.grad_clip.max_norm=20``
+    works.
     """
     tree = cfg.to_dict() if isinstance(cfg, Config) else cfg
-    existing = list(iter_keys(tree))
+    merged = _merged(tree, options)
     source = getattr(cfg, 'filename', None) or 'the config'
     empty_sections = []
-    for key in options:
+    for key, value in options.items():
         parts = key.split('.')
-        node, path = tree, ''
+        node, original, path = merged, tree, ''
+        expected = None
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
-            if node is None and _schema_path(path) in SECTION_KEYS:
-                if last and part in SECTION_KEYS[_schema_path(path)]:
-                    empty_sections.append(path)
-                    break
-                node = {}
+            if original is None and path and path not in empty_sections:
+                empty_sections.append(path)
             if isinstance(node, (list, tuple)):
                 if not part.isdigit() or int(part) >= len(node):
                     raise ConfigError(
                         f'--cfg-options {key}: {path or "<top level>"} in {source} is a list '
                         f'of {len(node)} items; use an index 0..{len(node) - 1} after it.')
-                node, path = node[int(part)], f'{path}.{part}' if path else part
+                index = int(part)
+                original = original[index] if isinstance(original, (list, tuple)) else \
+                    _MISSING
+                node, path = node[index], f'{path}.{part}' if path else part
                 continue
-            if isinstance(node, dict) and part in node:
-                node, path = node[part], f'{path}.{part}' if path else part
-                continue
-            if isinstance(node, dict) and last:
-                allowed, anything = allowed_new_keys(node, path)
-                if anything or part in allowed:
-                    break
-                candidates = existing + [f'{path}.{k}' if path else k for k in allowed]
-            elif isinstance(node, dict):
-                candidates = existing
-            else:
+            if not isinstance(node, dict):
                 raise ConfigError(
                     f'--cfg-options {key}: {path} in {source} is {node!r}, not a dict; it has '
                     f'no key {part!r}.')
-            full = '.'.join(parts[:depth + 1])
-            close = difflib.get_close_matches(full, candidates, n=1, cutoff=0.0)
-            hint = f" Did you mean '{close[0]}{key[len(full):]}'?" if close else ''
-            raise ConfigError(
-                f'--cfg-options {key}: {source} has no key {full!r} and '
-                f'{path or "the top level"} does not accept {part!r}.{hint} A key that exists '
-                'nowhere would be silently ignored and train something else than intended.')
+            if isinstance(original, dict) and part in original:
+                if last:
+                    expected = _kind(original[part])
+                    where = f'the config has {key}={original[part]!r}'
+                node, original = node[part], original[part]
+                path = f'{path}.{part}' if path else part
+                continue
+            allowed, anything, who = _new_key_rule(node, path)
+            if part not in allowed and not anything:
+                raise _unknown_key(key, depth, parts, node if original is _MISSING or
+                                   original is None else original, path, allowed, who, source)
+            if part not in allowed and anything and who != path and path:
+                _logger().warning(f'--cfg-options {key}: {who} takes any keyword argument, so '
+                                  f'{part!r} cannot be checked here.')
+            if last:
+                expected = _expected_kind(allowed.get(part))
+                where = f'{who} parameter {part!r}'
+            node, original = node[part], _MISSING
+            path = f'{path}.{part}' if path else part
+        _check_value(key, value, expected, where if expected else '')
     return empty_sections
 
 
@@ -339,6 +484,11 @@ def check_num_classes(cfg: Config) -> None:
     model = cfg.to_dict().get('model') or {}
     head = (model.get('cls_head') or {}).get('num_classes')
     blending = ((model.get('train_cfg') or {}).get('blending') or {})
+    if blending and head is not None and 'num_classes' not in blending:
+        raise ConfigError(
+            f"model.train_cfg.blending ({blending.get('type')}) has no num_classes; it makes "
+            f'the soft targets of the {head} classes of model.cls_head.num_classes: add '
+            f'--cfg-options model.train_cfg.blending.num_classes={head}.')
     if head is not None and 'num_classes' in blending and blending['num_classes'] != head:
         raise ConfigError(
             f'model.train_cfg.blending.num_classes={blending["num_classes"]} but '
@@ -360,6 +510,52 @@ def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
     check_clip_len(cfg)
     check_num_classes(cfg)
     return cfg
+
+
+# ---------------------------------------------------------------------------- files
+def load_config(path: str) -> Config:
+    """``Config.fromfile(path)`` with errors that say which file and what is wrong."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'config file {path} does not exist' + (' (it is a directory)' if osp.isdir(path)
+                                                     else '')
+            + '. Give the path of a config, e.g. configs/recognition/vit/vitclip_base_k400.py.')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as err:
+        raise ConfigError(f'{path} is not valid Python: {err}') from err
+
+
+def _local_missing(path: Any) -> bool:
+    return isinstance(path, str) and '://' not in path and not osp.isfile(path)
+
+
+def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] = None) -> None:
+    """The annotation lists of the data loaders the run uses, and the checkpoint it starts
+    from (``load_from``, named ``checkpoint_key`` in the message), must exist: otherwise the
+    error names the config key, the file and the command that makes it, before any work.
+    ``legacy``: name the keys as AIM's dialect (``data.train.ann_file``)."""
+    from mmaction.datasets.base import missing_annotation_message
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        key = f'data.{split}' if legacy else f'{split}_dataloader.dataset'
+        while isinstance(dataset, dict) and 'ann_file' not in dataset and \
+                isinstance(dataset.get('dataset'), dict):  # RepeatDataset and other wrappers
+            dataset, key = dataset['dataset'], f'{key}.dataset'
+        if not isinstance(dataset, dict) or not dataset.get('ann_file'):
+            continue
+        path, root = dataset['ann_file'], dataset.get('data_root') or ''
+        if root and isinstance(path, str) and not osp.isabs(path) and '://' not in path:
+            path = osp.join(root, path)
+        if _local_missing(path):
+            raise FileNotFoundError(missing_annotation_message(path, f'{key}.ann_file'))
+    start = cfg.get('load_from')
+    if start and _local_missing(start):
+        key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
+        raise FileNotFoundError(
+            f'{key}: the checkpoint {start} does not exist. Give the path of a file written '
+            'by tools/train.py (WORK_DIR/epoch_N.pth) or of a released AIM checkpoint.')
 
 
 def reject_legacy_arguments(argv: Sequence[str]) -> None:

@@ -99,6 +99,11 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
         setting = {k: v for k, v in data.items() if k in LOADER_KEYS}
         setting.update(own)
         workers = setting.get('workers_per_gpu', 2)
+        for name, value, least in (('videos_per_gpu', setting['videos_per_gpu'], 1),
+                                   ('workers_per_gpu', workers, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                where = f'data.{split}_dataloader.{name}' if name in own else f'data.{name}'
+                raise ConfigError(f'{where} must be an integer >= {least}, got {value!r}.')
         dataset = dict(data[split])
         if split != 'train':
             # mmaction2 0.x built val/test sets with test_mode=True (no random substitution

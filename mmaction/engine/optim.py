@@ -4,12 +4,14 @@ Mixed precision is chosen once, by :func:`resolve_precision`, from the config
 (``optimizer_config.use_fp16`` / ``fp16`` / ``optim_wrapper.type``), the ``--amp`` flag and the
 device:
 
-* fp16 on CUDA: mmengine's ``AmpOptimWrapper`` (``torch.autocast`` + ``GradScaler`` with
-  dynamic loss scaling; overflowing steps are skipped by the scaler). This replaces apex.
+* fp16 on CUDA: ``AmpOptimWrapper`` (:class:`DeviceAmpOptimWrapper`: ``torch.autocast`` +
+  ``GradScaler`` with dynamic loss scaling; overflowing steps are skipped by the scaler).
+  This replaces apex.
 * bf16 (CUDA or CPU): :class:`AutocastOptimWrapper`, ``torch.autocast`` in bfloat16. bf16 has
   fp32's exponent range, so no loss scaling is needed.
-* fp16 without CUDA: plain fp32 training, and the log says so (mmengine's wrapper refuses to
-  run without a GPU; CPU fp16 autocast is slower than fp32).
+* fp16 without CUDA: plain fp32 training, and the log says so (CPU fp16 autocast is slower
+  than fp32). The wrapper itself runs on the CPU too, which is how the tests exercise loss
+  scaling.
 
 On CUDA, validation and testing run under the same autocast dtype as training
 (:func:`eval_autocast`, used by :class:`~mmaction.engine.loops.ValLoop`/``TestLoop``), and
@@ -22,7 +24,7 @@ from typing import Dict, List, Optional
 
 import torch
 from mmengine.logging import MMLogger
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmengine.optim import AmpOptimWrapper, DefaultOptimWrapperConstructor, OptimWrapper
 from torch import nn
 
 from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
@@ -108,6 +110,50 @@ class AutocastOptimWrapper(OptimWrapper):
     def optim_context(self, model: nn.Module):
         device_type = next(model.parameters()).device.type
         with super().optim_context(model), torch.autocast(device_type, dtype=self.cast_dtype):
+            yield
+
+
+@OPTIM_WRAPPERS.register_module(name='AmpOptimWrapper')
+class DeviceAmpOptimWrapper(AmpOptimWrapper):
+    """``AmpOptimWrapper`` (what ``use_fp16=True`` builds): mmengine's, with the same
+    arguments (``loss_scale='dynamic'``, a float for a static scale, or a dict of
+    ``GradScaler`` arguments; ``dtype``) and the same state dict (``loss_scaler`` inside the
+    optimizer state, so ``--resume`` restores the scale and its growth counter), but its
+    ``torch.amp.GradScaler`` and ``torch.autocast`` are those of the device the parameters
+    are on. mmengine's refuses to run without a GPU (and its scaler would be disabled there),
+    so dynamic loss scaling could not be exercised by the CPU tests; this one is.
+    """
+
+    def __init__(self, loss_scale='dynamic', dtype=None, use_fsdp: bool = False, **kwargs):
+        OptimWrapper.__init__(self, **kwargs)  # mmengine's __init__ asserts a GPU
+        params = [p for group in self.optimizer.param_groups for p in group['params']]
+        self.device_type = params[0].device.type if params else 'cpu'
+        self._scale_update_param = None
+        if use_fsdp:
+            from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+            scaler_type = ShardedGradScaler
+        else:
+            scaler_type = torch.amp.GradScaler
+        if loss_scale == 'dynamic':
+            self.loss_scaler = scaler_type(self.device_type)
+        elif isinstance(loss_scale, float):  # static: the scale never changes
+            self._scale_update_param = loss_scale
+            self.loss_scaler = scaler_type(self.device_type, init_scale=loss_scale)
+        elif isinstance(loss_scale, dict):
+            self.loss_scaler = scaler_type(self.device_type, **loss_scale)
+        else:
+            raise TypeError(f"loss_scale must be 'dynamic', a float or a dict, got "
+                            f'{loss_scale!r}')
+        if isinstance(dtype, str):
+            if dtype not in self.valid_dtypes:
+                raise ValueError(f'dtype must be one of {self.valid_dtypes}, got {dtype!r}')
+            dtype = getattr(torch, dtype)
+        self.cast_dtype = dtype or torch.float16
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        with OptimWrapper.optim_context(self, model), \
+                torch.autocast(self.device_type, dtype=self.cast_dtype):
             yield
 
 

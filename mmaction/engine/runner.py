@@ -10,6 +10,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
+from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
+                                 resample_clip_length)
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
@@ -38,6 +40,9 @@ class ActionRunner(Runner):
       ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
     * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
       (``model.init_weights()`` first, then the trainable parameters);
+    * a checkpoint trained at another clip length than ``model.backbone.num_frames`` loads
+      with its temporal tensors resampled, and the log says from which T to which
+      (:func:`~mmaction.checkpoint.resample_clip_length`);
     * resuming checks that the checkpoint ends an epoch of this run's length, or was written
       part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
       iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
@@ -53,6 +58,7 @@ class ActionRunner(Runner):
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
         self._loaded_meta: Optional[dict] = None
+        self._resuming = False
         self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
 
@@ -145,8 +151,27 @@ class ActionRunner(Runner):
             # strict=False, suits `load_from` when fine-tuning with a new head)
             strict = True
         self._loaded_meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=revise_keys)
+        if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+            # trained at another clip length than model.backbone.num_frames: resample the
+            # temporal tensors (train at 8 frames, test at 16; AIM's 32-frame releases)
+            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
+            resampled = resample_clip_length(model, state, filename, self.logger)
+            if resampled and self._resuming:
+                raise CheckpointError(
+                    f'{filename} was trained at another clip length ({resampled[0]}), so the '
+                    'run cannot resume from it: its optimizer state has that length too. '
+                    'Resume with the model.backbone.num_frames of the run that wrote it, or '
+                    f'start a new schedule from its weights with --cfg-options '
+                    f'load_from={filename}.')
+        try:
+            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                                   revise_keys=revise_keys)
+        except RuntimeError as err:  # mmengine's message lists every key that does not fit
+            lines = [line for line in str(err).splitlines() if line.strip()]
+            shown = '\n  '.join(lines[:8]) + ('\n  ...' if len(lines) > 8 else '')
+            raise CheckpointError(
+                f'{filename} does not fit the model built from the config (another '
+                f'num_classes, backbone or adaptation?):\n  {shown}') from None
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
@@ -160,7 +185,11 @@ class ActionRunner(Runner):
         # spares a host sync per parameter and step.
         if map_location == 'default':
             map_location = 'cpu'
-        super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        self._resuming = True
+        try:
+            super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
+        finally:
+            self._resuming = False
         self.resumed_from = filename
         loop = self.train_loop
         if not isinstance(loop, EpochBasedTrainLoop):
@@ -178,7 +207,7 @@ class ActionRunner(Runner):
                        'CheckpointHook(iter_interval=...))' if rng is None else
                        'the training sampler is not SeededSampler, which can skip part of an '
                        'epoch')
-                raise ValueError(
+                raise CheckpointError(
                     f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
                     f'{self.iter}), but the run cannot continue from there: {why}. Resume '
                     'from an epoch_N.pth instead.')
@@ -188,7 +217,7 @@ class ActionRunner(Runner):
                              f'{done} of {epoch_length} iterations are done.')
             return
         theirs = f' of a run with {meta[_LENGTH]} iterations per epoch' if _LENGTH in meta else ''
-        raise ValueError(
+        raise CheckpointError(
             f'{filename} was written after iteration {self.iter} in epoch {self.epoch}{theirs}, '
             f'but this run has {epoch_length} iterations per epoch '
             f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '

@@ -27,14 +27,15 @@ def frame_index(frame: np.ndarray) -> int:
 
 
 def encode(path, codec: str = 'libx264', num_frames: int = NUM_FRAMES, gop: int = 12,
-           options=None, container_options=None, fps: int = 25, frames=None) -> str:
+           options=None, container_options=None, fps: int = 25, frames=None,
+           width: int = WIDTH, height: int = HEIGHT) -> str:
     with av.open(str(path), 'w', options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, 'yuv420p'
+        stream.width, stream.height, stream.pix_fmt = width, height, 'yuv420p'
         stream.codec_context.gop_size = gop
         stream.options = dict(options or {})
         for i in range(num_frames):
-            img = pattern_frame(i) if frames is None else frames[i]
+            img = pattern_frame(i, width, height) if frames is None else frames[i]
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format='rgb24')):
                 container.mux(packet)
         for packet in stream.encode():
@@ -44,14 +45,18 @@ def encode(path, codec: str = 'libx264', num_frames: int = NUM_FRAMES, gop: int 
 
 @pytest.fixture(scope='session')
 def videos(tmp_path_factory):
-    """Good videos (h264 with B-frames, h264 as one long GOP, VP9 and VP8 webm) and bad ones
-    (missing, empty, garbage, audio only, truncated)."""
+    """Good videos (h264 with B-frames, h264 as one long GOP, VP9 and VP8 webm, a 48x48 h264
+    that decord 0.6 cannot decode) and bad ones (missing, empty, garbage, audio only,
+    truncated)."""
     root = tmp_path_factory.mktemp('videos')
     out = dict(
         h264=encode(root / 'h264.mp4', options={'crf': '8', 'bf': '3'}),
         h264_one_gop=encode(root / 'h264_one_gop.mp4', gop=250, options={'crf': '8'}),
         vp9=encode(root / 'vp9.webm', 'libvpx-vp9', options={'crf': '8', 'b:v': '0'}),
         vp8=encode(root / 'vp8.webm', 'libvpx', options={'crf': '4', 'b:v': '2M'}),
+        # valid, but decord 0.6 hands back 4 bytes per pixel for it and fails to copy them
+        small=encode(root / 'small.mp4', options={'crf': '8', 'bf': '3'}, width=48,
+                     height=48),
     )
     out['missing'] = str(root / 'missing.mp4')
     out['empty'] = str(root / 'empty.mp4')

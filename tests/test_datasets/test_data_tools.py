@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -46,6 +48,21 @@ def test_check_videos_finds_exactly_the_bad_files(videos, tmp_path):
     clean = open(tmp_path / 'list_clean.txt').read()
     assert clean == ''.join(line for line in lines if line.split('.')[0] not in expected_bad)
     assert '9 checked, 5 unreadable' in proc.stdout
+
+
+def test_check_videos_lists_apart_the_files_only_pyav_decodes(videos, tmp_path):
+    pytest.importorskip('decord')
+    lines = [f"{videos['h264']} 0\n", f"{videos['small']} 1\n", f"{videos['garbage']} 2\n"]
+    ann = write(tmp_path / 'list.txt', ''.join(lines))
+    proc = run_tool('tools/analysis/check_videos.py', ann, '--decoder', 'decord', '--nproc', '1')
+    bad = open(f'{ann}.bad.txt').read()
+    assert bad.startswith(f"{videos['garbage']}\tdecord cannot open it")
+    fallback = [line.split('\t') for line in open(f'{ann}.fallback.txt').read().splitlines()]
+    assert [path for path, _ in fallback] == [videos['small']]
+    assert fallback[0][1].startswith('decord cannot decode frames')
+    assert open(tmp_path / 'list_clean.txt').read() == ''.join(lines[:2])  # it is readable
+    assert '3 checked, 1 unreadable' in proc.stdout
+    assert '1 of the kept ones decord cannot decode, PyAV can' in proc.stdout
 
 
 def test_check_videos_full_decode_and_frame_folders(videos, frame_folder, tmp_path):

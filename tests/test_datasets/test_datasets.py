@@ -124,7 +124,8 @@ class ToyRecognizer(BaseModel):
         return logits
 
 
-def make_runner(tmp_path, video_dir, max_bad_fraction, num_workers=2, by_epoch=True):
+def make_runner(tmp_path, video_dir, max_bad_fraction, num_workers=2, by_epoch=True,
+                pipeline=PIPELINE):
     from mmengine.runner import Runner
     root, ann, _ = video_dir
     loop = dict(by_epoch=True, max_epochs=2) if by_epoch else dict(by_epoch=False, max_iters=10)
@@ -133,7 +134,7 @@ def make_runner(tmp_path, video_dir, max_bad_fraction, num_workers=2, by_epoch=T
         work_dir=str(tmp_path / 'work'),
         train_dataloader=dict(
             dataset=dict(type='VideoDataset', ann_file=ann, data_prefix=root,
-                         pipeline=PIPELINE, max_bad_fraction=max_bad_fraction),
+                         pipeline=pipeline, max_bad_fraction=max_bad_fraction),
             sampler=dict(type='DefaultSampler' if by_epoch else 'InfiniteSampler',
                          shuffle=True),
             batch_size=3, num_workers=num_workers, collate_fn=dict(type='pseudo_collate')),
@@ -165,6 +166,48 @@ def test_training_goes_through_bad_videos_and_counts_them(tmp_path, video_dir):
     assert 'Epoch 1 (up to iteration 4): 3 training samples stood in' in log
     assert 'Epoch 2 (up to iteration 8): 3 training samples stood in' in log
     assert 'missing.mp4: file not found' in log
+
+
+DECORD_PIPELINE = [dict(PIPELINE[0], type='DecordInit'), PIPELINE[1],
+                   dict(PIPELINE[2], type='DecordDecode')] + PIPELINE[3:]
+
+
+def test_files_decord_cannot_decode_train_decoded_by_pyav_and_are_counted_apart(
+        tmp_path, videos):
+    """A valid video decord fails on is not substituted (it would be with PyAV unavailable),
+    is warned about once, and the epoch summary counts it apart from unreadable files."""
+    pytest.importorskip('decord')
+    root = tmp_path / 'videos'
+    root.mkdir()
+    names = []
+    for i in range(5):
+        shutil.copy(videos['h264'], root / f'good{i}.mp4')
+        names.append(f'good{i}.mp4')
+    shutil.copy(videos['small'], root / 'small.mp4')
+    shutil.copy(videos['empty'], root / 'empty.mp4')
+    names += ['small.mp4', 'empty.mp4']
+    ann = write(tmp_path / 'list.txt', ''.join(f'{n} {i}\n' for i, n in enumerate(names)))
+    runner = make_runner(tmp_path, (str(root), ann, names), max_bad_fraction=0.5,
+                         pipeline=DECORD_PIPELINE)
+    hook = next(h for h in runner.hooks if type(h).__name__ == 'BadVideoHook')
+    runner.train()
+    assert [(h['substituted'], h['fallbacks']) for h in hook.history] == [(1, 1), (1, 1)]
+    assert all(h['files'] == [str(root / 'empty.mp4')] for h in hook.history)
+    log = open(runner.logger.log_file).read()
+    assert log.count(f'decord cannot decode {root / "small.mp4"} (decord cannot decode '
+                     'frames') == 1
+    assert 'Epoch 1 (up to iteration 3): 1 training samples were decoded with PyAV' in log
+    assert f'Unreadable video {root / "small.mp4"}' not in log
+
+
+def test_in_test_mode_a_file_decord_cannot_decode_is_decoded_not_dropped(videos, tmp_path):
+    pytest.importorskip('decord')
+    ann = write(tmp_path / 't.txt', f"{videos['small']} 1\n{videos['h264']} 0\n")
+    dataset = VideoDataset(ann, DECORD_PIPELINE, test_mode=True)
+    sample = dataset[0]['data_samples']
+    assert 'decode_failed' not in sample
+    assert sample.decoder_fallback['filename'] == videos['small']
+    assert 'decoder_fallback' not in dataset[1]['data_samples']
 
 
 def test_iteration_based_training_counts_per_epoch_worth(tmp_path, video_dir):

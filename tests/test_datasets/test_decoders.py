@@ -308,3 +308,43 @@ def test_shipped_configs_give_the_clips_of_aims_decord_pipelines(config, texture
             inputs.append(VideoDataset(pipeline=steps, **data)[0]['inputs'])
         assert inputs[0].shape == inputs[1].shape and inputs[0].shape[-1] == 224
         assert torch.equal(inputs[0], inputs[1]), f'{config} data.{split}'
+
+
+# --------------------------------------------------------------- decord's failures on good files
+def _all_frames_by_pyav(filename):
+    """Every frame, decoded front to back by FFmpeg through PyAV (the independent reference)."""
+    with av.open(filename) as container:
+        return np.stack([f.to_ndarray(format='rgb24') for f in container.decode(video=0)])
+
+
+@pytest.mark.skipif(not HAS_DECORD, reason='decord is not installed')
+def test_decord_falls_back_to_pyav_for_a_valid_file_it_cannot_decode(videos):
+    import decord
+    try:  # the defect this covers: decord 0.6 on small H.264 frames
+        decord.VideoReader(videos['small'], num_threads=1).get_batch([0]).asnumpy()
+        pytest.skip('this decord decodes the small video')
+    except decord.DECORDError:
+        pass
+    results = decode('decord', videos['small'], INDICES)
+    assert [frame_index(f) for f in results['imgs']] == INDICES
+    np.testing.assert_array_equal(results['imgs'], _all_frames_by_pyav(videos['small'])[INDICES])
+    fallback = results['decoder_fallback']
+    assert fallback['filename'] == videos['small']
+    assert 'decord cannot decode frames' in fallback['error'] and 'DECORDError' in fallback['error']
+    assert 'decoder_fallback' not in decode('decord', videos['h264'], INDICES)
+
+
+@pytest.mark.skipif(not HAS_DECORD, reason='decord is not installed')
+def test_decord_falls_back_to_pyav_for_a_file_it_cannot_open(videos, monkeypatch):
+    import decord
+
+    def refuse(*args, **kwargs):
+        raise decord.DECORDError('ERROR cannot find video stream with wanted index: -1')
+
+    monkeypatch.setattr(decord, 'VideoReader', refuse)
+    results = decode('decord', videos['vp9'], INDICES)
+    assert [frame_index(f) for f in results['imgs']] == INDICES
+    assert results['decoder_fallback']['error'].startswith('decord cannot open it')
+    # what neither can read stays unreadable, with both reasons
+    with pytest.raises(VideoDecodeError, match='decord cannot open it.*PyAV cannot open it'):
+        decode('decord', videos['garbage'], [0])

@@ -1,7 +1,6 @@
 import pytest
-from mmengine.logging import MMLogger
 
-from tests.test_engine.engine_helpers import LogCapture, tiny_model_cfg
+from tests.test_engine.engine_helpers import tiny_model_cfg
 from mmaction.registry import MODELS
 
 
@@ -15,13 +14,3 @@ def _mmaction_scope():
 @pytest.fixture
 def tiny_model():
     return MODELS.build(tiny_model_cfg())
-
-
-@pytest.fixture
-def mmlog():
-    """Messages logged through mmengine's current logger during the test."""
-    logger = MMLogger.get_current_instance()
-    handler = LogCapture()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)

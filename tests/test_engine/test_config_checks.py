@@ -166,3 +166,85 @@ def test_dataset_labels_are_checked_against_the_head(tmp_path):
     assert out.train_dataloader.dataset.num_classes == 48
     with pytest.raises(ValueError, match=rf'{ann}:2'):
         DATASETS.build(out.train_dataloader.dataset)
+
+
+K400 = 'configs/recognition/vit/vitclip_base_k400.py'
+
+
+@pytest.mark.parametrize('decoder', ['PyAVInit', 'DecordInit', 'RawFrameDecode'])
+def test_unknown_key_of_a_decoder_step_is_refused_though_it_takes_kwargs(decoder):
+    """The decoders forward **kwargs to the file backend: a typo there made every video
+    unreadable, reported as corrupt data."""
+    from mmaction.registry import TRANSFORMS
+    cfg = Config.fromfile(K400)
+    cfg.data.train.pipeline[0] = dict(type=decoder)
+    with pytest.raises(ConfigError, match=rf"\({decoder}\) does not take 'foo'.*also takes: "
+                                          r'.*io_backend'):
+        apply_cfg_options(cfg, {'data.train.pipeline.0.foo': 1})
+    with pytest.raises(ValueError, match=rf"{decoder}: foo is not an argument of {decoder} or "
+                                         r"of its 'disk' file backend, which takes no "
+                                         r'arguments'):
+        TRANSFORMS.build(dict(type=decoder, foo=1))  # the same typo in a config file
+    # what the backend takes is accepted, for the backend named
+    apply_cfg_options(cfg, {'data.train.pipeline.0.io_backend': 'petrel',
+                            'data.train.pipeline.0.enable_mc': False})
+    with pytest.raises(ConfigError, match="Did you mean 'data.train.pipeline.0.enable_mc'"):
+        apply_cfg_options(cfg, {'data.train.pipeline.0.enable_mcc': False})
+
+
+@pytest.mark.parametrize('key, listed', [
+    ('foo', "The keys at the top level are: ann_file_test, ann_file_train"),
+    ('data.train.pipeline.0.foo', "The keys at data.train.pipeline.0 are: type. "
+                                  "data.train.pipeline.0 (PyAVInit) also takes: io_backend."),
+    ('model.backbone.foo', 'The keys at model.backbone are: adapter_scale, drop_path_rate'),
+])
+def test_a_key_close_to_none_lists_the_keys_of_its_level_instead_of_a_guess(key, listed):
+    with pytest.raises(ConfigError) as err:
+        apply_cfg_options(Config.fromfile(K400), {key: 1})
+    assert 'Did you mean' not in str(err.value)
+    assert listed in str(err.value)
+
+
+def test_a_section_the_receiving_class_takes_can_be_added():
+    """K400's model has no train_cfg; Recognizer3D takes one."""
+    cfg = apply_cfg_options(Config.fromfile(K400), {
+        'model.train_cfg.blending.type': 'LabelSmoothing',
+        'model.train_cfg.blending.num_classes': 400,
+        'model.train_cfg.blending.smoothing': 0.2})
+    model_cfg = translate_config(cfg).model
+    assert model_cfg.train_cfg == dict(blending=dict(type='LabelSmoothing', num_classes=400,
+                                                     smoothing=0.2))
+    import torch
+    from mmaction.models.blending import LabelSmoothing
+    from mmaction.registry import MODELS
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg)
+    assert isinstance(model.blending, LabelSmoothing) and model.blending.smoothing == 0.2
+    with pytest.raises(ConfigError, match="LabelSmoothing.*does not take 'alpha'"):
+        apply_cfg_options(Config.fromfile(K400), {'model.train_cfg.blending.type':
+                                                  'LabelSmoothing',
+                                                  'model.train_cfg.blending.alpha': 1.0})
+    with pytest.raises(ConfigError, match='blending.num_classes=400'):  # the fix, named
+        apply_cfg_options(Config.fromfile(K400), {'model.train_cfg.blending.type':
+                                                  'LabelSmoothing'})
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('data.videos_per_gpu', 'two', "data.videos_per_gpu takes a number \\(the config has "
+                                   "data.videos_per_gpu=8\\), not a string \\('two'\\)"),
+    ('model.backbone.with_cp', 'yes', r"takes True or False \(model.backbone \(ViT_CLIP\) "
+                                      r"parameter 'with_cp'\)"),
+    ('optimizer.lr', '3e-4x', 'optimizer.lr takes a number'),
+    ('model.backbone', 5, 'model.backbone takes a dict'),
+])
+def test_values_of_the_wrong_kind_are_refused(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        apply_cfg_options(Config.fromfile(K400), {key: value})
+
+
+def test_a_config_file_with_a_non_integer_batch_is_refused():
+    cfg = Config.fromfile(K400)
+    cfg.data.videos_per_gpu = 'two'
+    with pytest.raises(ConfigError, match=r"data.videos_per_gpu must be an integer >= 1, got "
+                                          r"'two'"):
+        translate_config(cfg)

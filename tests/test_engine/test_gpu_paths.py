@@ -31,6 +31,7 @@ from mmaction.engine.randomness import (gather_rng_states, rank_rng_state, seed_
 from mmaction.models.common.resize import separable_interpolate
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from tests.helpers import OpDtypes
 from tests.test_engine.engine_helpers import tiny_model_cfg
 
 
@@ -339,8 +340,14 @@ def test_autocast_test_loop_runs_the_model_in_bf16_within_tolerance_of_float32(t
         seen = []
         runner.model.cls_head.fc_cls.register_forward_hook(
             lambda module, args, out: seen.append(out.dtype))
-        runner.test()
+        with OpDtypes() as ops:
+            runner.test()
         assert set(seen) == {torch.bfloat16 if dtype else torch.float32}
+        # LayerNorms normalise in float32 either way; the matrix products run in the
+        # autocast dtype (2 test batches; 8 LayerNorms and 29 products per forward pass)
+        assert ops.dtypes(('native_layer_norm', )) == [{torch.float32}] * 2 * 8
+        assert ops.dtypes(OpDtypes.MATMULS) == \
+            [{torch.bfloat16 if dtype else torch.float32}] * 2 * (29 + 1)  # + the head
         with open(tmp_path / f'{dtype}.pkl', 'rb') as f:
             results[dtype] = np.stack(pickle.load(f))
     np.testing.assert_allclose(results['bfloat16'], results[None], atol=2e-2)

@@ -153,3 +153,76 @@ def test_vitclip_large_lr_mult_slows_the_whole_backbone_but_not_the_head():
         assert setting[id(p)] == pytest.approx(want), name
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     assert any('Adapter' in n for n in names) and 'backbone.ln_post.weight' in names
+
+
+# ------------------------------------------------------------ fp16 dynamic loss scaling
+def _fp16_wrapper(model, **loss_scale):
+    """What use_fp16=True builds on a GPU, built here on the CPU."""
+    on_gpu = resolve_precision(_optim_cfg(use_fp16=True), cuda=True)
+    assert (on_gpu['type'], on_gpu['loss_scale']) == ('AmpOptimWrapper', 'dynamic')
+    wrapper = build_optim_wrapper(model, dict(on_gpu, loss_scale=loss_scale))
+    wrapper.initialize_count_status(model, 0, 100)
+    return wrapper
+
+
+def test_fp16_loss_scaling_skips_overflows_halves_the_scale_and_grows_it_back():
+    model = MODELS.build(tiny_model_cfg())
+    wrapper = _fp16_wrapper(model, init_scale=1024.0, growth_interval=2)
+    assert wrapper.loss_scaler.get_scale() == 1024.0 and wrapper.device_type == 'cpu'
+    head = model.cls_head.fc_cls
+    overflow = [True, False, False, False, True]  # gradients of infinite size at steps 1, 5
+    head.weight.register_hook(lambda g: torch.full_like(g, float('inf')) if overflow[0] else g)
+    dtypes = []
+    head.register_forward_hook(lambda module, args, out: dtypes.append(out.dtype))
+    trained = [p for p in model.parameters() if p.requires_grad]
+    scales, updated = [], []
+    for step in range(5):
+        before = [p.detach().clone() for p in trained]
+        model.train_step(make_batch(2, seed=step), wrapper)
+        updated.append(any(not torch.equal(a, p) for a, p in zip(before, trained)))
+        scales.append(wrapper.loss_scaler.get_scale())
+        overflow.pop(0)
+    assert dtypes == [torch.float16] * 5  # the forward pass ran under float16 autocast
+    # skipped, halved; two good steps (growth_interval=2) double it; good; skipped, halved
+    assert updated == [False, True, True, True, False]
+    assert scales == [512.0, 512.0, 1024.0, 1024.0, 512.0]
+
+
+def test_loss_scaler_state_survives_resume(tmp_path):
+    from mmaction.engine import ActionRunner
+    from mmaction.engine.checkpoint import read_checkpoint
+
+    class Clips(torch.utils.data.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            batch = make_batch(1, seed=i)
+            return dict(inputs=batch['inputs'][0], data_samples=batch['data_samples'][0])
+
+    optim = dict(resolve_precision(_optim_cfg(use_fp16=True), cuda=True),
+                 loss_scale=dict(init_scale=2.0**12, growth_interval=3))
+
+    def runner(work, epochs, **kw):
+        return ActionRunner(
+            model=tiny_model_cfg(), work_dir=str(tmp_path / work), default_scope='mmaction',
+            experiment_name=f'fp16_resume_{work}_{epochs}',
+            train_dataloader=dict(dataset=Clips(), batch_size=4, num_workers=0,
+                                  sampler=dict(type='DefaultSampler', shuffle=False),
+                                  collate_fn=dict(type='pseudo_collate')),
+            train_cfg=dict(by_epoch=True, max_epochs=epochs), optim_wrapper=optim,
+            randomness=dict(seed=0), **kw)
+
+    whole = runner('whole', 2)
+    whole.train()
+    runner('broken', 1).train()
+    saved = read_checkpoint(str(tmp_path / 'broken' / 'epoch_1.pth'))['optimizer']['loss_scaler']
+    assert saved['_growth_tracker'] == 2  # two steps since the last change: not a fresh scaler
+    resumed = runner('broken', 2, load_from=str(tmp_path / 'broken' / 'epoch_1.pth'),
+                     resume=True)
+    resumed.train()
+    assert resumed.optim_wrapper.loss_scaler.state_dict() == \
+        whole.optim_wrapper.loss_scaler.state_dict()
+    assert resumed.optim_wrapper.loss_scaler.state_dict()['_growth_tracker'] == 1  # 4 steps
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key

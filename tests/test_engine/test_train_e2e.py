@@ -142,10 +142,11 @@ def _train(config, work_dir, *extra):
                  '--seed', '0', *extra])
 
 
-def _scalars(work_dir):
-    """Training scalars per (epoch, iter) from the JSON-lines logs of every run in work_dir."""
+def _scalars(work_dir, runs='*'):
+    """Training scalars per (epoch, iter) from the JSON-lines logs of the runs in work_dir
+    (``runs``: a glob of their timestamped folders)."""
     rows = {}
-    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+    for path in sorted(glob.glob(osp.join(work_dir, runs, 'vis_data', 'scalars.json'))):
         with open(path) as f:
             for line in f:
                 row = json.loads(line)
@@ -230,8 +231,18 @@ def test_sigkill_then_resume_equals_uninterrupted_run(setup):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not osp.exists(broken / 'epoch_3.pth'), 'killed too late to test anything'
-    _train(setup['config'], broken, '--resume', *options)
+    latest = (broken / 'last_checkpoint').read_text().strip()
+    done = int(re.search(r'epoch_(\d+)\.pth$', latest).group(1))  # 1 or 2
+    before = set(glob.glob(str(broken / '2*')))
+    log = _train(setup['config'], broken, '--resume', *options)
 
+    # it resumed (a run from scratch with the same seed would end with the same weights)
+    assert f'--resume: continuing from {latest}' in log
+    assert f'resumed epoch: {done}, iter: {done * 6}' in log
+    (resumed_run, ) = set(glob.glob(str(broken / '2*'))) - before
+    resumed_rows = _scalars(str(broken), osp.basename(resumed_run))
+    assert min(resumed_rows) == (done + 1, done * 6 + 1)  # (epoch, iter) of its first log line
+    assert len(resumed_rows) == (3 - done) * 6
     a = torch.load(whole / 'epoch_3.pth', weights_only=True)
     b = torch.load(broken / 'epoch_3.pth', weights_only=True)
     assert a['state_dict'].keys() == b['state_dict'].keys()

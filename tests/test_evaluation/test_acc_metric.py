@@ -84,3 +84,18 @@ def test_all_failed_is_an_error():
 def test_unknown_metric_is_refused():
     with pytest.raises(ValueError, match='mean_average_precision'):
         AccMetric(metric_list=['mean_average_precision'])
+
+
+def test_videos_decoded_by_pyav_instead_of_decord_count_and_are_listed_apart():
+    logger = MMLogger.get_instance('acc_metric_fallback', log_level='INFO')
+    warnings, infos = [], []
+    logger.warning, logger.info = warnings.append, infos.append
+    samples = [sample(s, y) for s, y in SCORES]
+    error = 'decord cannot decode frames [0] (DECORDError: size must exactly match)'
+    samples[0] = sample(*SCORES[0], filename='small.mp4',
+                        decoder_fallback=dict(filename='small.mp4', error=error))
+    out = evaluate(AccMetric(topk=(1, 2)), samples)
+    assert infos == ['Accuracy over 4 of 4 videos']
+    assert out == evaluate(AccMetric(topk=(1, 2)), [sample(s, y) for s, y in SCORES])
+    assert warnings == [f'1 of the 4 videos were decoded with PyAV because decord could not '
+                        f'decode them (same pixels; they count):\n  small.mp4: {error}']

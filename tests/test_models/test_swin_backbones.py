@@ -142,7 +142,7 @@ def reference_aim_swin_state_dict(embed_dim, depths, heads, window, frames, patc
             if b % 2 == 0:
                 adapters.append('T_Adapter')
                 sd[p + 'attn.temporal_position_bias_table'] = (2 * tt - 1, h)
-                sd[p + 'attn.t_relative_coords'] = (tt, tt)
+                sd[p + 'attn.t_relative_coords'] = (tt * tt, )  # flattened, as AIM saves it
             elif grid > window:
                 sd[p + 'attn_mask'] = ((grid // window)**2, n, n)
             for a in adapters:
@@ -161,6 +161,10 @@ def test_a_reference_named_aim_swin_checkpoint_loads_strictly(tmp_path):
     shapes, width = reference_aim_swin_state_dict(16, [2, 2, 2, 2], [1, 2, 2, 4], window=7,
                                                   frames=32, patch_t=2, img=224)
     state = {'backbone.' + k: torch.randn(v) for k, v in shapes.items()}
+    for key in state:  # AIM's derived buffer: offsets i - j + T' - 1, row-major
+        if key.endswith('t_relative_coords'):
+            tt = 32 // 2
+            state[key] = torch.tensor([i - j + tt - 1 for i in range(tt) for j in range(tt)])
     state['cls_head.fc_cls.weight'] = torch.randn(5, width)
     state['cls_head.fc_cls.bias'] = torch.randn(5)
     path = tmp_path / 'aim_swin.pth'
@@ -174,6 +178,33 @@ def test_a_reference_named_aim_swin_checkpoint_loads_strictly(tmp_path):
     assert own.keys() == state.keys()
     key = 'backbone.layers.2.blocks.0.attn.temporal_position_bias_table'
     assert torch.equal(own[key], state[key])
+    key = 'backbone.layers.2.blocks.0.attn.t_relative_coords'
+    assert torch.equal(own[key].reshape(-1), state[key])
+
+
+def _as_aim_saves_it(state):
+    """Our state dict with the layout of AIM's SwinTransformer2D_Adapter: the derived
+    buffer t_relative_coords flattened to (T'*T',), every other tensor unchanged."""
+    return {k: v.reshape(-1).clone() if k.endswith('t_relative_coords') else v.clone()
+            for k, v in state.items()}
+
+
+def test_state_dict_laid_out_as_aims_code_saves_it_loads_strictly():
+    trained = tiny_aim()
+    perturb_adapters(trained)
+    aim_state = _as_aim_saves_it(trained.state_dict())
+    assert aim_state['layers.0.blocks.0.attn.t_relative_coords'].shape == (16, )  # T' = 4
+    model = tiny_aim()
+    model.load_state_dict(aim_state, strict=True)
+    assert model.state_dict()['layers.0.blocks.0.attn.t_relative_coords'].shape == (4, 4)
+    x = torch.randn(1, 3, 8, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), trained(x), rtol=0, atol=0)
+    # a table that is not the offsets table is not silently replaced
+    aim_state['layers.0.blocks.0.attn.t_relative_coords'] = torch.arange(16)
+    with pytest.raises(RuntimeError, match='size mismatch for layers.0.blocks.0.attn.'
+                                           't_relative_coords'):
+        tiny_aim().load_state_dict(aim_state, strict=True)
 
 
 def test_video_swin_shapes_and_names():

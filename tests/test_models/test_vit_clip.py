@@ -130,15 +130,24 @@ def test_gradient_checkpointing_gives_the_same_gradients():
 
 
 def test_bfloat16_autocast_runs_with_float32_layernorm():
+    from tests.helpers import OpDtypes
     model = build().eval()
     randomise_adapters(model, 0.1)
     clip = torch.randn(1, 3, 4, 32, 32)
     with torch.no_grad():
         ref = model(clip)
-        with torch.autocast('cpu', dtype=torch.bfloat16):
+        with torch.autocast('cpu', dtype=torch.bfloat16), OpDtypes() as ops:
             low = model(clip)
     assert torch.isfinite(low).all()
     torch.testing.assert_close(low.float(), ref, atol=0.1, rtol=0.05)
+    # ln_pre, per block ln_1 (temporal), ln_1 (spatial) and ln_2, ln_post: 1 + 3 * 2 + 1
+    assert ops.dtypes(('native_layer_norm', )) == [{torch.float32}] * 8
+    # per block: q/k/v + out projections twice (time, space), the MLP's two layers and the
+    # two layers of each of the three adapters: 12 linear layers
+    assert ops.dtypes(('addmm', )) == [{torch.bfloat16}] * 24
+    matmuls = ops.dtypes(OpDtypes.MATMULS)
+    assert len(matmuls) == 24 + 1 + 4  # + the patch embedding, + attention twice per block
+    assert all(d == {torch.bfloat16} for d in matmuls)
 
 
 def test_layernorm_normalises_in_float32():

@@ -7,15 +7,23 @@
   parameter) against ours (trainable parameters only, equal settings merged), on the same
   random gradients;
 * checkpoint: bytes and ``torch.save`` time of the full state dict against
-  ``save_tunable_only``.
+  ``save_tunable_only``;
+* checkpoint files: the sizes of the files the runner writes after one training step
+  (``CheckpointHook`` as ``checkpoint_config`` sets it: full or ``save_tunable_only``, with the
+  optimizer state or ``save_optimizer=False``) and of what ``tools/publish_checkpoint.py``
+  makes of them.
 
 Weights are random (no pretrained file needed); timings are medians over ``--iters`` runs.
+The training step runs on one random 8-frame clip of 32x32 pixels (the sizes do not depend on
+the input).
 """
 import argparse
+import gc
 import io
 import os
 import statistics
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -24,8 +32,8 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
-from mmaction.engine import resolve_precision, translate_config  # noqa: E402
-from mmaction.engine.checkpoint import tunable_state_dict  # noqa: E402
+from mmaction.engine import ActionRunner, resolve_precision, translate_config  # noqa: E402
+from mmaction.engine.checkpoint import publish_checkpoint, tunable_state_dict  # noqa: E402
 from mmaction.registry import MODELS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
 
@@ -40,11 +48,51 @@ def median_ms(fn, iters):
     return 1000 * statistics.median(times)
 
 
+class _OneClip(torch.utils.data.Dataset):
+    def __init__(self, frames):
+        self.clip = torch.randint(0, 256, (1, 3, frames, 32, 32), dtype=torch.uint8)
+
+    def __len__(self):
+        return 1
+
+    def __getitem__(self, i):
+        from mmaction.structures import ActionDataSample
+        return dict(inputs=self.clip, data_samples=ActionDataSample().set_gt_label(0))
+
+
+def written_checkpoints(cfg, optim_wrapper, root):
+    """(what, bytes) of the files one training step writes, and of their published forms."""
+    frames = cfg.model.backbone.get('num_frames', 8)
+    rows = []
+    for what, hook in (('full', {}), ('full, save_optimizer=False', dict(save_optimizer=False)),
+                       ('save_tunable_only=True', dict(save_tunable_only=True))):
+        work = os.path.join(root, what.replace(' ', '_').replace(',', '').replace('=', '_'))
+        runner = ActionRunner(
+            model=cfg.model, work_dir=work, default_scope='mmaction', log_level='WARNING',
+            experiment_name=os.path.basename(work),
+            train_dataloader=dict(dataset=_OneClip(frames), batch_size=1, num_workers=0,
+                                  sampler=dict(type='DefaultSampler', shuffle=False),
+                                  collate_fn=dict(type='pseudo_collate')),
+            train_cfg=dict(by_epoch=True, max_epochs=1), optim_wrapper=optim_wrapper,
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, **hook)))
+        runner.train()
+        del runner
+        gc.collect()
+        written = os.path.join(work, 'epoch_1.pth')
+        rows.append((f'{what} (epoch_N.pth)', os.path.getsize(written)))
+        if hook.get('save_optimizer', True):  # without optimizer it is the published form
+            published, _ = publish_checkpoint(written, os.path.join(work, 'published.pth'))
+            rows.append((f'{what}, published', os.path.getsize(published)))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--files', action='store_true',
+                        help='also train one step and report the checkpoint files written')
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -80,6 +128,12 @@ def main(argv=None):
         ms = median_ms(save, max(3, args.iters // 3))
         print(f'checkpoint {name:18s}: {len(state):4d} tensors, '
               f'{buffer.getbuffer().nbytes / 2**20:8.1f} MiB, torch.save {ms:8.1f} ms (to memory)')
+    if args.files:
+        del model, wrapper
+        gc.collect()
+        with tempfile.TemporaryDirectory() as root:
+            for what, size in written_checkpoints(cfg, ow_cfg, root):
+                print(f'file {what:50s}: {size / 2**20:8.1f} MiB ({size} bytes)')
 
 
 if __name__ == '__main__':

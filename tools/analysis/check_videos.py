@@ -12,6 +12,9 @@ the same way.
 Writes (atomically):
     ANN.bad.txt      one line per unreadable video: ``path<TAB>reason``
     ANN_clean.txt    the annotation without them, other lines unchanged (``.json`` stays json)
+    ANN.fallback.txt with ``--decoder decord``: one line per video that decord cannot decode
+                     but PyAV can (``path<TAB>decord's error``). Training and testing decode
+                     those with PyAV (same pixels), so they stay in ANN_clean.txt.
 """
 import argparse
 import json
@@ -46,11 +49,14 @@ def _frame_plan(total: int, full: bool) -> List[np.ndarray]:
     return [np.unique([0, total // 2, total - 1])]
 
 
-def check_video(task: Tuple[dict, str, bool]) -> Optional[str]:
-    """None if the video decodes, else the reason it does not."""
+def check_video(task: Tuple[dict, str, bool]) -> Tuple[Optional[str], Optional[str]]:
+    """(None if the video decodes, else the reason it does not; decord's error if decord
+    cannot decode it and PyAV decoded it instead, else None)."""
     record, decoder, full = task
     from mmaction.datasets.transforms import VideoDecodeError
+    from mmaction.datasets.transforms.loading import FALLBACK_KEY
     init, decode = _transforms(decoder)
+    fallback = None
     try:
         results = init(dict(filename=record['filename']))
         plan = _frame_plan(results['total_frames'], full)
@@ -58,12 +64,13 @@ def check_video(task: Tuple[dict, str, bool]) -> Optional[str]:
             if i:  # every decode closes the file; reopen for the next chunk
                 results = init(dict(filename=record['filename']))
             results['frame_inds'] = inds
-            decode(results)
+            results = decode(results)
+            fallback = fallback or (results.get(FALLBACK_KEY) or {}).get('error')
     except VideoDecodeError as err:
-        return err.reason
+        return err.reason, None
     except Exception as err:  # a checker reports whatever goes wrong
-        return f'{type(err).__name__}: {err}'
-    return None
+        return f'{type(err).__name__}: {err}', None
+    return None, fallback
 
 
 def check_frames(task: Tuple[dict, str, bool, int]) -> Optional[str]:
@@ -104,6 +111,8 @@ def parse_args(argv=None):
     parser.add_argument('--with-offset', action='store_true', help='rawframes lists')
     parser.add_argument('--out-bad', help='default: ANN.bad.txt')
     parser.add_argument('--out-clean', help='default: ANN_clean.EXT')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error (also: AIM_DEBUG=1)')
     return parser.parse_args(argv)
 
 
@@ -133,6 +142,10 @@ def main(argv=None) -> int:
         reasons = track_parallel_progress(func, tasks, nproc=args.nproc)
     else:
         reasons = track_progress(func, tasks)
+    fallbacks = [None] * len(reasons)
+    if args.type == 'videos':
+        fallbacks = [fallback for _, fallback in reasons]
+        reasons = [reason for reason, _ in reasons]
 
     key = 'filename' if args.type == 'videos' else 'frame_dir'
     bad = [(r[key], reason) for r, reason in zip(records, reasons) if reason is not None]
@@ -150,11 +163,19 @@ def main(argv=None) -> int:
             lines = [line for line in f if line.strip()]  # the entries the dataset parsed
         write_text_atomic(out_clean, ''.join(line if line.endswith('\n') else line + '\n'
                                          for line, k in zip(lines, keep) if k))
-    print(f'\n{len(records)} checked, {len(bad)} unreadable -> {out_bad}; '
-          f'{len(records) - len(bad)} kept -> {out_clean}')
+    summary = (f'\n{len(records)} checked, {len(bad)} unreadable -> {out_bad}; '
+               f'{len(records) - len(bad)} kept -> {out_clean}')
+    if args.decoder == 'decord' and args.type == 'videos':
+        only_pyav = [(r[key], f) for r, f in zip(records, fallbacks) if f is not None]
+        out_fallback = f'{args.ann_file}.fallback.txt'
+        write_text_atomic(out_fallback, ''.join(f'{p}\t{f}\n' for p, f in only_pyav))
+        summary += (f'; {len(only_pyav)} of the kept ones decord cannot decode, PyAV can '
+                    f'(decoded with PyAV in training and testing) -> {out_fallback}')
+    print(summary)
     return 0
 
 
 if __name__ == '__main__':
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    sys.exit(main())
+    from mmaction.engine.launch import run_tool
+    sys.exit(run_tool(main))

@@ -14,8 +14,10 @@ from mmaction.registry import TRANSFORMS
 from mmaction.structures import ActionDataSample
 from .base import BaseTransform
 
-#: metainfo every packed sample carries when the pipeline produced it
-DEFAULT_META_KEYS = ('filename', 'frame_dir', 'frame_inds', 'num_clips', 'clip_len')
+#: metainfo every packed sample carries when the pipeline produced it (``decoder_fallback``:
+#: a video decord could not decode, decoded with PyAV; see ``DecordInit``)
+DEFAULT_META_KEYS = ('filename', 'frame_dir', 'frame_inds', 'num_clips', 'clip_len',
+                     'decoder_fallback')
 
 
 @TRANSFORMS.register_module()

@@ -15,10 +15,12 @@ A file that cannot be read (missing, empty, truncated, no video stream, no frame
 through.
 """
 import bisect
+import inspect
 import io
 import math
 import os
 import os.path as osp
+import re
 import warnings
 from typing import Dict, List, Optional
 
@@ -57,15 +59,43 @@ def _short(err: BaseException, limit: int = 300) -> str:
             break
     else:
         text = lines[0]
+    text = re.sub(r'^\[\d\d:\d\d:\d\d\] \S+:\d+: ', '', text)  # decord's time and source line
     return f'{type(err).__name__}: {text[:limit]}'
 
 
-class _FileSource:
-    """Where a decoder reads a file from: the local disk, or an mmengine file backend."""
+def file_backend_arguments(io_backend: str) -> set:
+    """The keyword arguments mmengine's file backend ``io_backend`` takes (``'disk'`` is its
+    ``'local'`` backend, which takes none). An unknown backend is a ``ValueError``."""
+    from mmengine.fileio.backends.registry_utils import backends
+    cls = backends.get('local' if io_backend == 'disk' else io_backend)
+    if cls is None:
+        raise ValueError(f"io_backend={io_backend!r} is not a file backend of mmengine; use "
+                         f"'disk' or one of {sorted(n for n in backends if n != 'local')}")
+    if cls.__init__ is object.__init__:
+        return set()
+    params = inspect.signature(cls.__init__).parameters.values()
+    return {p.name for p in params if p.name != 'self' and
+            p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
-    def __init__(self, io_backend: str = 'disk', **backend_kwargs):
+
+class _FileSource:
+    """Where a decoder reads a file from: the local disk, or an mmengine file backend.
+
+    Extra keyword arguments go to the backend; a name it does not take is refused here,
+    since it would otherwise make every file unreadable (reported as corrupt videos)."""
+
+    def __init__(self, io_backend: str = 'disk', owner: str = 'the decoder', **backend_kwargs):
+        accepted = file_backend_arguments(io_backend)
+        unknown = sorted(set(backend_kwargs) - accepted)
+        if unknown:
+            takes = sorted(accepted) if accepted else 'no arguments'
+            raise ValueError(
+                f'{owner}: {", ".join(unknown)} is not an argument of {owner} or of its '
+                f'{io_backend!r} file backend, which takes {takes}. Remove or correct it in the '
+                'pipeline step.')
         self.io_backend = io_backend
-        self.backend_args = dict(backend=io_backend, **backend_kwargs) \
+        self.backend_args = dict(backend='local' if io_backend == 'disk' else io_backend,
+                                 **backend_kwargs) \
             if io_backend != 'disk' or backend_kwargs else None
 
     def open(self, filename: str):
@@ -86,6 +116,15 @@ class _FileSource:
         if not data:
             raise VideoDecodeError(filename, 'the file is empty (0 bytes)')
         return io.BytesIO(data)
+
+
+class _ReadsFiles:
+    """Decoders whose extra keyword arguments go to an mmengine file backend."""
+
+    @classmethod
+    def forwarded_arguments(cls, step: dict) -> set:
+        """Names ``**kwargs`` accepts in the step ``step`` (for the config checks)."""
+        return file_backend_arguments(step.get('io_backend', 'disk'))
 
 
 def _check_inds(inds: np.ndarray, total: int, results: dict) -> None:
@@ -126,11 +165,37 @@ def _store(results: dict, imgs: np.ndarray) -> dict:
 
 
 # ---------------------------------------------------------------------------------- decord
+#: results / metainfo key of a video that decord could not decode and PyAV did:
+#: ``{'filename', 'error'}`` with decord's error. The packers carry it into the metainfo, so
+#: that BadVideoHook (training) and AccMetric (testing) count these files apart.
+FALLBACK_KEY = 'decoder_fallback'
+_SOURCE_KEY = 'decord_source'  # where DecordDecode reopens a file with PyAV
+
+
+def _fall_back_to_pyav(results: dict, source: '_FileSource', failure: VideoDecodeError
+                       ) -> '_PyAVVideo':
+    """Open with PyAV the file decord failed on; PyAV decodes the same pixels (docs/data.md).
+    If PyAV cannot read it either, the file is unreadable: decord's error is raised, with
+    PyAV's."""
+    filename = results['filename']
+    try:
+        video = _open_pyav(filename, source.open(filename))
+    except VideoDecodeError as err:
+        raise VideoDecodeError(filename, f'{failure.reason}; {err.reason}') from failure
+    results[FALLBACK_KEY] = dict(filename=filename, error=failure.reason)
+    return video
+
+
 @TRANSFORMS.register_module()
-class DecordInit(BaseTransform):
+class DecordInit(_ReadsFiles, BaseTransform):
     """Open a video with decord.
 
     Reads ``filename``; writes ``video_reader`` (a ``decord.VideoReader``), ``total_frames``.
+
+    decord 0.6 fails on some valid files (H.264 of small frame sizes, where it hands back 4
+    bytes per pixel). A file decord cannot open or decode, but PyAV can, is decoded with PyAV
+    (same pixels) and marked ``decoder_fallback`` (:data:`FALLBACK_KEY`); it is counted apart
+    from unreadable files.
 
     Args:
         io_backend: ``'disk'`` or an mmengine file backend name (``'petrel'``, ``'http'``
@@ -148,7 +213,7 @@ class DecordInit(BaseTransform):
                               'files.') from err
         self.io_backend = io_backend
         self.num_threads = num_threads
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
@@ -156,13 +221,15 @@ class DecordInit(BaseTransform):
         import decord
         try:
             reader = decord.VideoReader(source, num_threads=self.num_threads)
+            if len(reader) < 1:
+                raise VideoDecodeError(filename, 'decord finds no frames in it')
         except Exception as err:  # decord raises DECORDError/RuntimeError with ffmpeg text
-            raise VideoDecodeError(filename, f'decord cannot open it ({_short(err)})') from err
-        total = len(reader)
-        if total < 1:
-            raise VideoDecodeError(filename, 'the video stream has no frames')
+            failure = err if isinstance(err, VideoDecodeError) else \
+                VideoDecodeError(filename, f'decord cannot open it ({_short(err)})')
+            reader = _fall_back_to_pyav(results, self._source, failure)
         results['video_reader'] = reader
-        results['total_frames'] = total
+        results['total_frames'] = len(reader)
+        results[_SOURCE_KEY] = self._source
         return results
 
 
@@ -171,7 +238,8 @@ class DecordDecode(BaseTransform):
     """Decode the sampled frames with decord.
 
     Reads ``video_reader``, ``frame_inds``; writes ``imgs``, ``original_shape``,
-    ``img_shape`` (see the module docstring).
+    ``img_shape`` (see the module docstring). Where decord fails on a file PyAV can decode,
+    :class:`PyAVDecode` decodes it (see :class:`DecordInit`).
 
     Args:
         mode: ``'accurate'`` (exact frames: one ``get_batch`` over the sorted distinct
@@ -185,9 +253,14 @@ class DecordDecode(BaseTransform):
             raise ValueError(f"DecordDecode mode must be 'accurate' or 'efficient', "
                              f'got {mode!r}')
         self.mode = mode
+        self._pyav = PyAVDecode(mode=mode)
 
     def transform(self, results: dict) -> dict:
-        reader = results.pop('video_reader')
+        source = results.pop(_SOURCE_KEY, None) or _FileSource()
+        reader = results['video_reader']
+        if isinstance(reader, _PyAVVideo):  # DecordInit already fell back
+            return self._pyav.transform(results)
+        results.pop('video_reader')
         uniq, inverse = _unique_frames(results, len(reader))
         try:
             if self.mode == 'accurate':
@@ -199,9 +272,17 @@ class DecordDecode(BaseTransform):
                     frames.append(reader.next().asnumpy())
                 frames = np.stack(frames)
         except Exception as err:  # decord reports decode failures as DECORDError
-            raise VideoDecodeError(results['filename'],
-                                   f'decord cannot decode frames {uniq.tolist()} '
-                                   f'({_short(err)})') from err
+            failure = VideoDecodeError(results['filename'],
+                                       f'decord cannot decode frames {uniq.tolist()} '
+                                       f'({_short(err)})')
+            video = _fall_back_to_pyav(results, source, failure)
+            if int(uniq[-1]) >= len(video):
+                video.close()
+                raise VideoDecodeError(results['filename'],
+                                       f'{failure.reason}; PyAV finds only {len(video)} of '
+                                       f'its frames') from err
+            results['video_reader'] = video
+            return self._pyav.transform(results)
         finally:
             del reader
         return _store(results, _expand(frames, uniq, inverse))
@@ -249,8 +330,30 @@ class _PyAVVideo:
         self.container.close()
 
 
+def _open_pyav(filename: str, source) -> _PyAVVideo:
+    """The indexed video of ``source`` (a path or a file object), or :class:`VideoDecodeError`."""
+    import av
+    try:
+        container = av.open(source)
+    except Exception as err:  # av.error.* (InvalidDataError ...) and OSError
+        raise VideoDecodeError(filename, f'PyAV cannot open it ({_short(err)})') from err
+    if not container.streams.video:
+        container.close()
+        raise VideoDecodeError(filename, 'the file has no video stream')
+    try:
+        video = _PyAVVideo(container, container.streams.video[0])
+    except Exception as err:  # a truncated/corrupt container fails while demuxing
+        container.close()
+        raise VideoDecodeError(filename, f'PyAV cannot read its packets ({_short(err)})') \
+            from err
+    if len(video) == 0:
+        video.close()
+        raise VideoDecodeError(filename, 'the video stream has no frames')
+    return video
+
+
 @TRANSFORMS.register_module()
-class PyAVInit(BaseTransform):
+class PyAVInit(_ReadsFiles, BaseTransform):
     """Open a video with PyAV and index its packets (a demux pass; nothing is decoded).
 
     Reads ``filename``; writes ``video_reader`` and ``total_frames`` (the number of video
@@ -259,28 +362,11 @@ class PyAVInit(BaseTransform):
 
     def __init__(self, io_backend: str = 'disk', **kwargs):
         self.io_backend = io_backend
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
-        source = self._source.open(filename)
-        import av
-        try:
-            container = av.open(source)
-        except Exception as err:  # av.error.* (InvalidDataError ...) and OSError
-            raise VideoDecodeError(filename, f'PyAV cannot open it ({_short(err)})') from err
-        if not container.streams.video:
-            container.close()
-            raise VideoDecodeError(filename, 'the file has no video stream')
-        try:
-            video = _PyAVVideo(container, container.streams.video[0])
-        except Exception as err:  # a truncated/corrupt container fails while demuxing
-            container.close()
-            raise VideoDecodeError(filename, f'PyAV cannot read its packets ({_short(err)})') \
-                from err
-        if len(video) == 0:
-            video.close()
-            raise VideoDecodeError(filename, 'the video stream has no frames')
+        video = _open_pyav(filename, self._source.open(filename))
         results['video_reader'] = video
         results['total_frames'] = len(video)
         return results
@@ -468,6 +554,10 @@ class OpenCVInit(BaseTransform):
         num_threads: FFmpeg decoding threads (1 by default; OpenCV would use every core).
     """
 
+    @classmethod
+    def forwarded_arguments(cls, step: dict) -> set:
+        return set()  # local files only
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs):
         if io_backend != 'disk' or kwargs:
             raise ValueError(f'OpenCVInit reads local files only; got io_backend='
@@ -537,7 +627,7 @@ class OpenCVDecode(BaseTransform):
 
 # ---------------------------------------------------------------------------------- frames
 @TRANSFORMS.register_module()
-class RawFrameDecode(BaseTransform):
+class RawFrameDecode(_ReadsFiles, BaseTransform):
     """Read extracted frames (``img_00001.jpg`` ...) of one video.
 
     Reads ``frame_dir``, ``filename_tmpl``, ``frame_inds`` (already counting from the
@@ -555,7 +645,7 @@ class RawFrameDecode(BaseTransform):
                              f"{decoding_backend!r} is not available (use 'cv2').")
         self.io_backend = io_backend
         self.decoding_backend = decoding_backend
-        self._source = _FileSource(io_backend, **kwargs)
+        self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def _read(self, path: str, frame_dir: str) -> np.ndarray:
         try:

@@ -31,11 +31,14 @@ class BadVideoHook(Hook):
     - ``substituted``: samples that stand in for an unreadable video (one per visit of a bad
       annotation entry), which is what ``max_bad_fraction`` bounds;
     - ``bad_files``: the ``{'filename', 'error'}`` records of every failed read;
+    - ``fallbacks``: the ``{'filename', 'error'}`` records of samples decord could not decode
+      and PyAV did (metainfo ``decoder_fallback``): not unreadable, so never substituted nor
+      counted against the ceiling, but reported apart;
 
-    warns once per bad file (per process, the first ``max_warnings`` files one by one), stops
-    the run as soon as this process has substituted more than ``max_bad_fraction`` of
-    its share of the epoch, and logs both when the epoch's worth is complete (summed over
-    processes).
+    warns once per bad file and once per file decoded by PyAV instead of decord (per process,
+    the first ``max_warnings`` files one by one), stops the run as soon as this process has
+    substituted more than ``max_bad_fraction`` of its share of the epoch, and logs the counts
+    when the epoch's worth is complete (summed over processes).
 
     Args:
         max_bad_fraction: the ceiling; ``None`` takes the train dataset's
@@ -57,6 +60,8 @@ class BadVideoHook(Hook):
         self.fraction, self.share, self.limit = 0.0, 1, 0
         self.seen = self.substituted = 0
         self.bad_files: List[dict] = []
+        self.fallbacks: List[dict] = []
+        self.warned_fallbacks: set = set()
         #: one entry per reported epoch: epoch, iter, substituted (all processes), files
         #: (the distinct bad files this process saw)
         self.history: List[dict] = []
@@ -78,10 +83,12 @@ class BadVideoHook(Hook):
         if resumed and resumed_batches(runner):  # counts of the epoch's first part
             self.seen, self.substituted = resumed['seen'], resumed['substituted']
             self.bad_files = list(resumed['bad_files'])
+            self.fallbacks = list(resumed.get('fallbacks', []))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint.setdefault('meta', {})['bad_videos'] = dict(
-            seen=self.seen, substituted=self.substituted, bad_files=list(self.bad_files))
+            seen=self.seen, substituted=self.substituted, bad_files=list(self.bad_files),
+            fallbacks=list(self.fallbacks))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._resumed = (checkpoint.get('meta') or {}).get('bad_videos')
@@ -90,6 +97,7 @@ class BadVideoHook(Hook):
         self.seen = 0
         self.substituted = 0
         self.bad_files = []
+        self.fallbacks = []
 
     def _listing(self, records: List[dict]) -> str:
         lines = [f"{r['filename']}: {r['error']}" for r in records[:self.max_listed]]
@@ -99,6 +107,10 @@ class BadVideoHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         samples = (data_batch or {}).get('data_samples', ())
         for sample in samples:
+            fallback = sample.metainfo.get('decoder_fallback')
+            if fallback:
+                self.fallbacks.append(fallback)
+                self._warn_fallback(runner, fallback)
             records = sample.metainfo.get('substitutions')
             if records:
                 self.substituted += 1
@@ -131,6 +143,15 @@ class BadVideoHook(Hook):
                               'another sample in its place (counted and reported at the end '
                               'of the epoch).')
 
+    def _warn_fallback(self, runner, record: dict) -> None:
+        name = record['filename']
+        if name in self.warned_fallbacks or len(self.warned_fallbacks) >= self.max_warnings:
+            return
+        self.warned_fallbacks.add(name)
+        runner.logger.warning(f"decord cannot decode {name} ({record['error']}); PyAV decodes "
+                              'it instead, with the same pixels. It trains as it is and is '
+                              'counted apart from unreadable videos.')
+
     def after_train_epoch(self, runner) -> None:
         if self.seen:  # what the epoch ended with short of a full share (drop_last ...)
             self._report(runner)
@@ -139,8 +160,19 @@ class BadVideoHook(Hook):
         """Log the window's substitutions (summed over processes) and start a new window.
         Every process calls this at the same iteration (same sampler length and batch
         size), as the collective operations need."""
-        count = torch.tensor(self.substituted)
+        count = torch.tensor([self.substituted, len(self.fallbacks)])
         all_reduce(count)
+        count, fallbacks = count.tolist()
+        if fallbacks:
+            files = sorted({r['filename'] for r in self.fallbacks})
+            shown = '\n  '.join(files[:self.max_listed]) + (
+                f'\n  ... and {len(files) - self.max_listed} more'
+                if len(files) > self.max_listed else '')
+            runner.logger.warning(
+                f'Epoch {runner.epoch + 1} (up to iteration {runner.iter + 1}): {fallbacks} '
+                'training samples were decoded with PyAV because decord could not decode '
+                f'them ({len(files)} distinct files seen by this process; not unreadable, '
+                f'not substituted):\n  {shown}')
         if int(count):
             listed = [r for part in all_gather_object(self.bad_files[:self.max_listed])
                       for r in part]
@@ -151,5 +183,9 @@ class BadVideoHook(Hook):
                 f'({len(files)} distinct bad files seen by this process):\n  '
                 f'{self._listing(listed)}')
             self.history.append(dict(epoch=runner.epoch + 1, iter=runner.iter + 1,
-                                     substituted=int(count), files=files))
+                                     substituted=int(count), files=files,
+                                     fallbacks=fallbacks))
+        elif fallbacks:
+            self.history.append(dict(epoch=runner.epoch + 1, iter=runner.iter + 1,
+                                     substituted=0, files=[], fallbacks=fallbacks))
         self._reset()

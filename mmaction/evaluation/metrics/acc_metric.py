@@ -34,7 +34,8 @@ class AccMetric(BaseMetric):
     Reads, per data sample, ``pred_score`` ((K,), or (views, K) whose rows are averaged),
     ``gt_label`` and the metainfo ``decode_failed``/``filename``/``error`` of samples whose
     video could not be read. Those are left out of every number; the log says how many
-    videos the numbers cover and lists the ones that failed.
+    videos the numbers cover and lists the ones that failed. Videos that decord could not
+    decode and PyAV did (metainfo ``decoder_fallback``) count, and are listed apart.
 
     Args:
         metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'``.
@@ -86,7 +87,8 @@ class AccMetric(BaseMetric):
             self.results.append(dict(score=score, label=int(label[0]),
                                      failed=bool(sample.get('decode_failed', False)),
                                      filename=sample.get('filename'),
-                                     error=sample.get('error')))
+                                     error=sample.get('error'),
+                                     fallback=sample.get('decoder_fallback')))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()
@@ -101,6 +103,14 @@ class AccMetric(BaseMetric):
             logger.warning(message)
         else:
             logger.info(message)
+        fallbacks = [r for r in good if r.get('fallback')]
+        if fallbacks:
+            listed = '\n  '.join(f"{r['filename']}: {r['fallback']['error']}"
+                                  for r in fallbacks[:20])
+            more = f'\n  ... and {len(fallbacks) - 20} more' if len(fallbacks) > 20 else ''
+            logger.warning(f'{len(fallbacks)} of the {len(good)} videos were decoded with PyAV '
+                           'because decord could not decode them (same pixels; they count):'
+                           f'\n  {listed}{more}')
         if not good:
             raise RuntimeError(f'none of the {len(results)} evaluated videos could be decoded; '
                                'check the dataset paths (data_prefix, ann_file)')

@@ -14,6 +14,7 @@ The names are those of the released AIM-Swin checkpoints, where the joint adapte
 at initialisation this model computes exactly what :class:`SwinTransformer2D` computes with
 the same weights, frame by frame.
 """
+import math
 from typing import Optional, Sequence
 
 import torch
@@ -26,6 +27,19 @@ from ..common import Adapter
 from ..common.resize import interpolate
 from .swin2d import SwinBlock2D, SwinTransformer2D
 from .swin_common import WindowAttention
+
+
+def resample_temporal_table(table: torch.Tensor, t: int) -> torch.Tensor:
+    """A relative temporal bias table (2T'-1, heads) for t temporal tokens: (2t-1, heads),
+    linearly resampled with its ends and its centre (offset 0) kept, i.e. offsets measured
+    as fractions of the clip. Used for clips of another length and for checkpoints of
+    another ``num_frames`` (:mod:`mmaction.checkpoint.frames`)."""
+    rows = table.shape[0]
+    if rows == 2 * t - 1:
+        return table
+    if t == 1:  # the only offset is 0: the table's centre row
+        return table[(rows - 1) // 2:(rows + 1) // 2]
+    return interpolate(table.t()[None], 2 * t - 1, mode='linear', align_corners=True)[0].t()
 
 
 class SpaceTimeWindowAttention(WindowAttention):
@@ -57,6 +71,25 @@ class SpaceTimeWindowAttention(WindowAttention):
         pos = torch.arange(t)
         return pos[:, None] - pos[None, :] + (t - 1)
 
+    @classmethod
+    def _is_coords_table(cls, value: torch.Tensor) -> bool:
+        """Whether ``value`` is the offsets table of some T, as (T, T) or flattened (T*T,)."""
+        t = math.isqrt(value.numel())
+        return (t > 0 and t * t == value.numel() and value.ndim in (1, 2)
+                and (value.ndim == 1 or tuple(value.shape) == (t, t))
+                and torch.equal(value.reshape(t, t).cpu().long(), cls._coords(t)))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # ``t_relative_coords`` is derived from T'. AIM's code stores it flattened (T'*T',);
+        # a checkpoint of another num_frames has another T'. Either way this module's own
+        # table is the right one, so a valid table of any layout is replaced by it.
+        key = prefix + 't_relative_coords'
+        value = state_dict.get(key)
+        if self.t_relative and isinstance(value, torch.Tensor) and \
+                value.shape != self.t_relative_coords.shape and self._is_coords_table(value):
+            state_dict[key] = self.t_relative_coords.clone()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def temporal_bias(self, t: int) -> Optional[torch.Tensor]:
         """(heads, t, t) bias for t temporal tokens.
 
@@ -69,11 +102,7 @@ class SpaceTimeWindowAttention(WindowAttention):
         if t == self.num_t_tokens:
             coords = self.t_relative_coords
         else:
-            if t == 1:  # the only offset is 0: the table's centre row
-                table = table[self.num_t_tokens - 1:self.num_t_tokens]
-            else:
-                table = interpolate(table.t()[None], 2 * t - 1, mode='linear',
-                                    align_corners=True)[0].t()
+            table = resample_temporal_table(table, t)
             coords = self._coords(t).to(table.device)
         return table[coords.reshape(-1)].view(t, t, -1).permute(2, 0, 1)
 

@@ -57,13 +57,15 @@ def _runner(work_dir, max_epochs, **kw):
     loader = dict(dataset=_Clips(), batch_size=4, num_workers=0,
                   sampler=dict(type='DefaultSampler', shuffle=False),
                   collate_fn=dict(type='pseudo_collate'))
-    return ActionRunner(
+    settings = dict(
         model=tiny_model_cfg(), work_dir=str(work_dir), train_dataloader=loader,
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3),
                            constructor='TrainableParamsOptimWrapperConstructor'),
         default_scope='mmaction', experiment_name=f'gpu_paths_{_runner.count}',
-        **dict(dict(randomness=dict(seed=0)), **kw))
+        randomness=dict(seed=0))
+    settings.update(kw)
+    return ActionRunner(**settings)
 
 
 def _free_port():
@@ -73,13 +75,16 @@ def _free_port():
 
 
 def _in_two_processes(fn, *args):
-    """Run ``fn(rank, port, *args)`` in two processes; a failure in either fails the test."""
-    mp.spawn(fn, args=(_free_port(), *args), nprocs=2, join=True)
+    """Run ``fn(rank, rendezvous, *args)`` in two processes; a failure in either fails the
+    test. ``rendezvous`` is a fresh file for :func:`_join_gloo` (no port to collide on)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        mp.spawn(fn, args=(osp.join(tmp, 'rendezvous'), *args), nprocs=2, join=True)
 
 
-def _join_gloo(rank, port):
+def _join_gloo(rank, rendezvous):
     torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+    dist.init_process_group('gloo', init_method=f'file://{rendezvous}', rank=rank,
                             world_size=2)
 
 
@@ -104,8 +109,8 @@ def test_resume_reads_the_checkpoint_to_the_cpu_whatever_device_mmengine_picks(
 
 
 # ------------------------------------------------------ 2. --test-best under DDP
-def _test_best_reader(rank, port, path):
-    _join_gloo(rank, port)
+def _test_best_reader(rank, rendezvous, path):
+    _join_gloo(rank, rendezvous)
     runner = ActionRunner.__new__(ActionRunner)  # only test_checkpoint is exercised
     seen = {}
     runner.test = lambda: seen.setdefault('complete', osp.isfile(path))
@@ -208,8 +213,8 @@ def test_deterministic_mode_avoids_the_interpolation_backward_cuda_lacks():
 
 
 # --------------------------------------------------- 4. each rank's own random state
-def _rng_round_trip(rank, port, path):
-    _join_gloo(rank, port)
+def _rng_round_trip(rank, rendezvous, path):
+    _join_gloo(rank, rendezvous)
     # a fake CUDA device per process, whose generator state is the rank's own
     restored = []
     torch.cuda.is_available = lambda: True
@@ -259,7 +264,7 @@ def test_mpi_ranks_and_the_local_gpu_come_from_the_mpi_launcher(monkeypatch):
         mpi_environment({})
 
 
-def _mpi_process(rank, port):
+def _mpi_process(rank, rendezvous, port):
     os.environ.update(OMPI_COMM_WORLD_RANK=str(rank), OMPI_COMM_WORLD_SIZE='2',
                       OMPI_COMM_WORLD_LOCAL_RANK=str(rank), OMPI_COMM_WORLD_LOCAL_SIZE='2',
                       MASTER_PORT=str(port))
@@ -272,7 +277,7 @@ def _mpi_process(rank, port):
 
 
 def test_two_processes_started_as_mpirun_starts_them_form_a_group():
-    _in_two_processes(_mpi_process)
+    _in_two_processes(_mpi_process, _free_port())  # MPI jobs meet at MASTER_ADDR:PORT
 
 
 # --------------------------------------------------------- 6. integer fp16 loss_scale
@@ -444,3 +449,18 @@ def test_compile_runs_the_backbone_compiled_with_the_eager_results_and_checkpoin
         torch.testing.assert_close(compiled[key], eager[key], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match='compile must be True, False or a dict'):
         _runner(tmp_path / 'bad', max_epochs=1, cfg=dict(compile='yes')).train()
+
+
+def test_fused_adamw_from_the_config_trains_as_the_default_adamw(tmp_path):
+    """optimizer.fused=True (--cfg-options) reaches torch's AdamW through the trainable-only
+    constructor; its single fused kernel updates as the default multi-tensor one does."""
+    weights = {}
+    for fused in (False, True):
+        runner = _runner(tmp_path / str(fused), max_epochs=2,
+                         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3, fused=fused),
+                                            constructor='TrainableParamsOptimWrapperConstructor'))
+        runner.train()
+        assert runner.optim_wrapper.optimizer.defaults['fused'] is fused
+        weights[fused] = runner.model.state_dict()
+    for key, value in weights[False].items():
+        torch.testing.assert_close(weights[True][key], value, rtol=1e-5, atol=1e-7)

@@ -28,7 +28,7 @@ from mmaction.engine.launch import (EarlyLogs, add_debug_argument,  # noqa: E402
                                     add_launcher_arguments, build_runner, default_work_dir,
                                     export_local_rank, init_distributed, run_tool)
 from mmaction.engine.optim import AMP_CHOICES  # noqa: E402
-from mmaction.engine.randomness import use_deterministic_cublas  # noqa: E402
+from mmaction.utils.randomness import use_deterministic_cublas  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -13,7 +13,6 @@ from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
 from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor,
                     resolve_precision)
-from .randomness import seed_worker
 from .runner import ActionRunner
 
 __all__ = [
@@ -22,5 +21,5 @@ __all__ = [
     'TestLoop',
     'LrConfigScheduler',
     'AutocastOptimWrapper', 'TrainableParamsOptimWrapperConstructor', 'resolve_precision',
-    'seed_worker', 'ActionRunner'
+    'ActionRunner'
 ]

@@ -9,7 +9,7 @@ from mmengine.runner import ValLoop as MMEngineValLoop
 from mmengine.runner.loops import _update_losses
 
 from mmaction.registry import LOOPS
-from .randomness import set_rng_state
+from mmaction.utils.randomness import set_rng_state
 
 AUTOCAST_DTYPES = ('float16', 'bfloat16')
 

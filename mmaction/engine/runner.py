@@ -14,11 +14,11 @@ from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
                                  resample_clip_length)
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
+from mmaction.utils.randomness import rank_rng_state, use_deterministic_cublas
 from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
                          read_checkpoint, temp_name)
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
-from .randomness import rank_rng_state, use_deterministic_cublas
 
 
 _LENGTH = 'epoch_length'  # meta key of iter_N.pth: iterations per epoch of the run

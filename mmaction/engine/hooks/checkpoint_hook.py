@@ -11,9 +11,9 @@ from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
+from mmaction.utils.randomness import gather_rng_states
 from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from ..loops import resumed_batches
-from ..randomness import gather_rng_states
 from .non_finite_loss_hook import NonFiniteLossHook
 
 

@@ -17,7 +17,6 @@ weights must have been loaded first.
 import glob
 import hashlib
 import io
-import os
 import os.path as osp
 import pickle
 import re
@@ -29,6 +28,7 @@ from mmengine.logging import HistoryBuffer
 from torch import nn
 
 from mmaction.checkpoint.io import CheckpointError
+from mmaction.utils.fileio import write_bytes_atomic
 
 #: ``meta`` key marking a checkpoint that holds only the trainable parameters and buffers.
 TUNABLE_ONLY_KEY = 'save_tunable_only'
@@ -95,34 +95,6 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
     return ckpt
 
 
-# ---------------------------------------------------------------------------- atomic write
-def atomic_replace(tmp_path: str, final_path: str) -> None:
-    """Move a fully written temporary file over ``final_path`` (same directory, so
-    ``os.replace`` is atomic: readers see the old file or the new one, never half of one)."""
-    with open(tmp_path, 'rb') as f:
-        os.fsync(f.fileno())
-    os.replace(tmp_path, final_path)
-
-
-def temp_name(filename: str) -> str:
-    """Hidden temporary name next to ``filename``; never matched by checkpoint globs."""
-    return f'.{filename}.{os.getpid()}.tmp'
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    directory, name = osp.split(osp.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = osp.join(directory, temp_name(name))
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-        atomic_replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 # ---------------------------------------------------------------------------- release
 #: ``meta`` entries that only a resumed run reads (per-rank random state, bad-video counts)
 RUN_STATE_META = ('rng', 'bad_videos', 'epoch_length')
@@ -150,7 +122,7 @@ def publish_checkpoint(src: str, dst: str) -> Tuple[str, str]:
     sha256 = hashlib.sha256(data).hexdigest()
     stem = dst[:-len('.pth')] if dst.endswith('.pth') else dst
     path = f'{stem}-{sha256[:8]}.pth'
-    atomic_write_bytes(path, data)
+    write_bytes_atomic(path, data)
     return path, sha256
 
 

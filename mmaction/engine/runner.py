@@ -1,5 +1,4 @@
 """mmengine's Runner with safe checkpoint files and AIM's test-after-training."""
-import os
 import os.path as osp
 from typing import Optional
 
@@ -14,9 +13,9 @@ from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
                                  resample_clip_length)
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
+from mmaction.utils.fileio import atomic_write
 from mmaction.utils.randomness import rank_rng_state, use_deterministic_cublas
-from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
-                         read_checkpoint, temp_name)
+from .checkpoint import TUNABLE_ONLY_KEY, complete_tunable_only, read_checkpoint
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
 
@@ -118,13 +117,8 @@ class ActionRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         if _is_remote(out_dir):
             return super().save_checkpoint(out_dir, filename, *args, **kwargs)
-        tmp = temp_name(filename)
-        try:
-            super().save_checkpoint(out_dir, tmp, *args, **kwargs)
-            atomic_replace(osp.join(out_dir, tmp), osp.join(out_dir, filename))
-        finally:
-            if osp.exists(osp.join(out_dir, tmp)):
-                os.remove(osp.join(out_dir, tmp))
+        with atomic_write(osp.join(out_dir, filename)) as tmp:
+            super().save_checkpoint(osp.dirname(tmp), osp.basename(tmp), *args, **kwargs)
 
     # ------------------------------------------------------------------ loading
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,

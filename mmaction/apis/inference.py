@@ -27,9 +27,10 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmaction.checkpoint.io import checkpoint_state_dict, load_state_dict_checked
-from mmaction.engine import apply_cfg_options, read_checkpoint, translate_config
-from mmaction.engine.checkpoint import TUNABLE_ONLY_KEY, complete_tunable_only
+from mmaction.checkpoint import (TUNABLE_ONLY_KEY, checkpoint_state_dict,
+                                 complete_tunable_only, load_state_dict_checked,
+                                 read_checkpoint)
+from mmaction.engine import apply_cfg_options, translate_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
 
@@ -93,14 +94,14 @@ def load_checkpoint(model: nn.Module, path: str, logger: Optional[MMLogger] = No
     logger = logger or MMLogger.get_current_instance()
     ckpt = read_checkpoint(path)
     meta = (ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
+    state = checkpoint_state_dict(ckpt, path)
     if meta.get(TUNABLE_ONLY_KEY):
         model.init_weights()  # the pretrained backbone, then the trained parameters on top
-        filled = complete_tunable_only(model, ckpt, path)
+        filled = complete_tunable_only(model, state, path, meta[TUNABLE_ONLY_KEY])
         logger.info(f'{path} was saved with save_tunable_only: {len(filled)} frozen '
                     'parameters come from the pretrained weights '
                     f'({meta[TUNABLE_ONLY_KEY].get("pretrained")}).')
-    load_state_dict_checked(model, checkpoint_state_dict(ckpt, path), path, strict=True,
-                            logger=logger)
+    load_state_dict_checked(model, state, path, strict=True, logger=logger)
     return meta
 
 

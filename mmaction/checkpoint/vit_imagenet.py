@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from .io import safe_torch_load
+from .io import read_checkpoint
 
 #: backbone parameters no ImageNet file has: AIM's additions
 AIM_ONLY = ('Adapter', 'temporal_embedding')
@@ -96,7 +96,7 @@ def read_vit_imagenet(path: str) -> Dict[str, torch.Tensor]:
                 'float arrays only.') from err
         state = _google_to_timm(raw, path)
     else:
-        state = safe_torch_load(path)
+        state = read_checkpoint(path)
         for key in ('state_dict', 'model'):
             if isinstance(state, dict) and isinstance(state.get(key), dict):
                 state = state[key]

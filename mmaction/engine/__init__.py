@@ -4,7 +4,6 @@ Importing this package registers the runner, training loop, hooks, optimizer glu
 learning-rate scheduler, ``DumpResults`` metric and the data loader ``worker_init_fn`` in the
 ``mmaction`` registries.
 """
-from .checkpoint import find_latest_checkpoint, read_checkpoint
 from .config_checks import ConfigError, apply_cfg_options
 from .config_dialect import adapt_to_device, translate_config
 from .dump_results import DumpResults
@@ -16,7 +15,7 @@ from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor
 from .runner import ActionRunner
 
 __all__ = [
-    'find_latest_checkpoint', 'read_checkpoint', 'ConfigError', 'apply_cfg_options',
+    'ConfigError', 'apply_cfg_options',
     'adapt_to_device', 'translate_config', 'DumpResults', 'EpochBasedTrainLoop', 'ValLoop',
     'TestLoop',
     'LrConfigScheduler',

@@ -9,13 +9,12 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
 
-from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
-                                 resample_clip_length)
+from mmaction.checkpoint import (TUNABLE_ONLY_KEY, CheckpointError, checkpoint_state_dict,
+                                 complete_tunable_only, read_checkpoint, resample_clip_length)
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from mmaction.utils.fileio import atomic_write
 from mmaction.utils.randomness import rank_rng_state, use_deterministic_cublas
-from .checkpoint import TUNABLE_ONLY_KEY, complete_tunable_only, read_checkpoint
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
 
@@ -36,7 +35,7 @@ class ActionRunner(Runner):
       truncated ``epoch_N.pth``;
     * checkpoints hold only tensors and plain containers
       (:class:`~mmaction.engine.hooks.PlainCheckpointHook`) and local files are read with
-      ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
+      ``torch.load(weights_only=True)`` (:func:`~mmaction.checkpoint.read_checkpoint`);
     * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
       (``model.init_weights()`` first, then the trainable parameters);
     * a checkpoint trained at another clip length than ``model.backbone.num_frames`` loads
@@ -134,7 +133,8 @@ class ActionRunner(Runner):
         if tunable_only:
             if not self._weights_initialised:
                 self._init_model_weights()  # pretrained backbone first
-            filled = complete_tunable_only(model, checkpoint, filename)
+            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
+            filled = complete_tunable_only(model, state, filename, tunable_only)
             self.logger.info(
                 f'{filename} was saved with save_tunable_only: {tunable_only.get("kept")} '
                 f'tensors from the file, {len(filled)} frozen parameters from the pretrained '

@@ -9,10 +9,10 @@ from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmaction.checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
 from mmaction.utils.randomness import gather_rng_states
-from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from ..loops import resumed_batches
 from .non_finite_loss_hook import NonFiniteLossHook
 
@@ -140,7 +140,7 @@ class PlainCheckpointHook(Hook):
     """Converts what mmengine puts into a checkpoint besides tensors (numpy arrays and
     scalars, ``HistoryBuffer`` objects of the message hub) into tensors and plain containers,
     so our checkpoints load with ``weights_only=True`` without allow-listing any class (see
-    :mod:`mmaction.engine.checkpoint`). Registered by :class:`~mmaction.engine.ActionRunner`
+    :mod:`mmaction.checkpoint.io`). Registered by :class:`~mmaction.engine.ActionRunner`
     with the lowest priority, after every hook that edits the checkpoint."""
 
     priority = 'LOWEST'

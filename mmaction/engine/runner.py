@@ -1,5 +1,6 @@
 """mmengine's Runner with safe checkpoint files and AIM's test-after-training."""
 import os.path as osp
+import re
 from typing import Optional
 
 import torch
@@ -7,10 +8,9 @@ from mmengine.dist import barrier, get_rank, get_world_size, master_only
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmaction.checkpoint import (TUNABLE_ONLY_KEY, CheckpointError, checkpoint_state_dict,
-                                 complete_tunable_only, read_checkpoint, resample_clip_length)
+from mmaction.checkpoint import CheckpointError, load_into, read_checkpoint
 from mmaction.datasets import SeededSampler
 from mmaction.registry import RUNNERS
 from mmaction.utils.fileio import atomic_write
@@ -36,11 +36,11 @@ class ActionRunner(Runner):
     * checkpoints hold only tensors and plain containers
       (:class:`~mmaction.engine.hooks.PlainCheckpointHook`) and local files are read with
       ``torch.load(weights_only=True)`` (:func:`~mmaction.checkpoint.read_checkpoint`);
-    * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
-      (``model.init_weights()`` first, then the trainable parameters);
-    * a checkpoint trained at another clip length than ``model.backbone.num_frames`` loads
-      with its temporal tensors resampled, and the log says from which T to which
-      (:func:`~mmaction.checkpoint.resample_clip_length`);
+    * weights are loaded as ``init_recognizer`` loads them
+      (:func:`~mmaction.checkpoint.load_into`): a ``save_tunable_only`` checkpoint on top of
+      the pretrained weights, a checkpoint trained at another clip length than
+      ``model.backbone.num_frames`` with its temporal tensors resampled (the log says from
+      which T to which), and strictly in a test-only run;
     * resuming checks that the checkpoint ends an epoch of this run's length, or was written
       part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
       iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
@@ -121,54 +121,36 @@ class ActionRunner(Runner):
 
     # ------------------------------------------------------------------ loading
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
-                        revise_keys: list = [(r'^module\.', '')]):
+                        revise_keys: Optional[list] = None):
+        """mmengine's ``load_checkpoint`` (same arguments; returns the checkpoint) with the
+        weights loaded by :func:`~mmaction.checkpoint.load_into`, after the hooks have seen
+        the checkpoint. ``revise_keys`` (pattern, replacement) pairs edit the keys of its
+        state dict first; the ``module.`` prefix is removed without them."""
         if _is_remote(filename):
             checkpoint = _load_checkpoint(filename, map_location=map_location)
         else:
             checkpoint = read_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) else self.model
-        tunable_only = isinstance(checkpoint, dict) and \
-            (checkpoint.get('meta') or {}).get(TUNABLE_ONLY_KEY)
-        if tunable_only:
-            if not self._weights_initialised:
-                self._init_model_weights()  # pretrained backbone first
-            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
-            filled = complete_tunable_only(model, state, filename, tunable_only)
-            self.logger.info(
-                f'{filename} was saved with save_tunable_only: {tunable_only.get("kept")} '
-                f'tensors from the file, {len(filled)} frozen parameters from the pretrained '
-                f'weights ({tunable_only.get("pretrained")}).')
+        for pattern, replacement in revise_keys or ():
+            checkpoint['state_dict'] = {re.sub(pattern, replacement, k): v
+                                        for k, v in checkpoint['state_dict'].items()}
         if self._train_loop is None:
             # a test-only run: a tensor the file lacks would stay at its random initial value
             # and quietly spoil the metrics, so every key must be there (mmengine's default,
             # strict=False, suits `load_from` when fine-tuning with a new head)
             strict = True
-        self._loaded_meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
-            # trained at another clip length than model.backbone.num_frames: resample the
-            # temporal tensors (train at 8 frames, test at 16; AIM's 32-frame releases)
-            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
-            resampled = resample_clip_length(model, state, filename, self.logger)
-            if resampled and self._resuming:
-                raise CheckpointError(
-                    f'{filename} was trained at another clip length ({resampled[0]}), so the '
-                    'run cannot resume from it: its optimizer state has that length too. '
-                    'Resume with the model.backbone.num_frames of the run that wrote it, or '
-                    f'start a new schedule from its weights with --cfg-options '
-                    f'load_from={filename}.')
-        try:
-            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                                   revise_keys=revise_keys)
-        except RuntimeError as err:  # mmengine's message lists every key that does not fit
-            lines = [line for line in str(err).splitlines() if line.strip()]
-            shown = '\n  '.join(lines[:8]) + ('\n  ...' if len(lines) > 8 else '')
-            raise CheckpointError(
-                f'{filename} does not fit the model built from the config (another '
-                f'num_classes, backbone or adaptation?):\n  {shown}') from None
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        self._loaded_meta = load_into(model, filename, strict, checkpoint=checkpoint,
+                                      init_weights=self._init_weights_once,
+                                      resuming=self._resuming, logger=self.logger)
         self._has_loaded = True
-        self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _init_weights_once(self) -> None:
+        """The pretrained weights under a ``save_tunable_only`` checkpoint: ``train()`` has
+        loaded them already, ``test()`` has not."""
+        if not self._weights_initialised:
+            self._init_model_weights()
 
     def resume(self, filename: str, resume_optimizer: bool = True,
                resume_param_scheduler: bool = True, map_location='cpu') -> None:

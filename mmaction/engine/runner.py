@@ -4,22 +4,20 @@ import re
 from typing import Optional
 
 import torch
-from mmengine.dist import barrier, get_rank, get_world_size, master_only
+from mmengine.dist import barrier, master_only
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
-from mmengine.runner import EpochBasedTrainLoop, Runner
+from mmengine.runner import EpochBasedTrainLoop as MMEngineEpochBasedTrainLoop
+from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmaction.checkpoint import CheckpointError, load_into, read_checkpoint
-from mmaction.datasets import SeededSampler
+from mmaction.checkpoint import load_into, read_checkpoint
 from mmaction.registry import RUNNERS
 from mmaction.utils.fileio import atomic_write
-from mmaction.utils.randomness import rank_rng_state, use_deterministic_cublas
+from mmaction.utils.randomness import use_deterministic_cublas
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
-
-
-_LENGTH = 'epoch_length'  # meta key of iter_N.pth: iterations per epoch of the run
+from .resume import ResumeState
 
 
 def _is_remote(path: str) -> bool:
@@ -43,8 +41,10 @@ class ActionRunner(Runner):
       which T to which), and strictly in a test-only run;
     * resuming checks that the checkpoint ends an epoch of this run's length, or was written
       part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
-      iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
-      restart the epoch, with the learning rate in the wrong place;
+      iteration: :meth:`resume` builds a :class:`~mmaction.engine.resume.ResumeState` from the
+      checkpoint and hands it to the training loop
+      (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would restart
+      the epoch, with the learning rate in the wrong place;
     * :meth:`test_checkpoint` runs the test loop after training on the final weights or on a
       checkpoint (``tools/train.py --test-last / --test-best``), after every rank can read it;
     * resumable state is read to the CPU (mmengine reads it onto the GPU) and each rank gets
@@ -55,9 +55,9 @@ class ActionRunner(Runner):
 
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
+        # between load_checkpoint and resume (mmengine's resume calls load_checkpoint)
         self._loaded_meta: Optional[dict] = None
         self._resuming = False
-        self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
 
     def setup_env(self, env_cfg: dict) -> None:
@@ -166,40 +166,16 @@ class ActionRunner(Runner):
             super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
         finally:
             self._resuming = False
-        self.resumed_from = filename
         loop = self.train_loop
-        if not isinstance(loop, EpochBasedTrainLoop):
+        if not isinstance(loop, MMEngineEpochBasedTrainLoop):
             return
-        epoch_length = len(loop.dataloader)
-        done = self.iter - self.epoch * epoch_length  # batches into the next epoch
-        if done == 0:
-            return
-        meta = self._loaded_meta or {}
-        if 0 < done < epoch_length and meta.get(_LENGTH, epoch_length) == epoch_length:
-            rng = meta.get('rng')
-            if rng is None or not hasattr(loop, 'resume_at') or \
-                    not isinstance(loop.dataloader.sampler, SeededSampler):
-                why = ('it holds no random state (written by a hook other than '
-                       'CheckpointHook(iter_interval=...))' if rng is None else
-                       'the training sampler is not SeededSampler, which can skip part of an '
-                       'epoch')
-                raise CheckpointError(
-                    f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
-                    f'{self.iter}), but the run cannot continue from there: {why}. Resume '
-                    'from an epoch_N.pth instead.')
-            loop.resume_at = done
-            loop.resume_rng = rank_rng_state(rng, get_rank(), get_world_size(), filename)
+        resume = ResumeState.from_checkpoint(filename, self._loaded_meta or {}, loop)
+        if hasattr(loop, 'resume_from'):  # ours; from_checkpoint refused others part-way
+            loop.resume_from(resume)
+        if resume.batches_done:
             self.logger.info(f'Resuming part-way into epoch {self.epoch + 1}: its first '
-                             f'{done} of {epoch_length} iterations are done.')
-            return
-        theirs = f' of a run with {meta[_LENGTH]} iterations per epoch' if _LENGTH in meta else ''
-        raise CheckpointError(
-            f'{filename} was written after iteration {self.iter} in epoch {self.epoch}{theirs}, '
-            f'but this run has {epoch_length} iterations per epoch '
-            f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '
-            'processes or data.videos_per_gpu differs from the run that wrote it (use the '
-            'same ones, or start a new schedule from its weights with '
-            f'--cfg-options load_from={filename}).')
+                             f'{resume.batches_done} of {len(loop.dataloader)} iterations are '
+                             'done.')
 
     # ------------------------------------------------------------------ testing
     def test_checkpoint(self, checkpoint: Optional[str] = None) -> dict:

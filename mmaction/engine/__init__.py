@@ -1,8 +1,10 @@
 """Training and testing engine: AIM's config dialect on mmengine's Runner.
 
 Importing this package registers the runner, training loop, hooks, optimizer glue,
-learning-rate scheduler, ``DumpResults`` metric and the data loader ``worker_init_fn`` in the
-``mmaction`` registries.
+learning-rate scheduler, ``DumpResults`` metric and (through
+:mod:`mmaction.utils.randomness`) the data loader ``worker_init_fn`` in the ``mmaction``
+registries. Checkpoint files are read, written and loaded by :mod:`mmaction.checkpoint`;
+the engine decides when (its ``CheckpointHook``) and resumes runs (:mod:`.resume`).
 """
 from .config_checks import ConfigError, apply_cfg_options
 from .config_dialect import adapt_to_device, translate_config

@@ -11,7 +11,7 @@ from mmengine.runner import EpochBasedTrainLoop as MMEngineEpochBasedTrainLoop
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmaction.checkpoint import load_into, read_checkpoint
+from mmaction.checkpoint import checkpoint_state_dict, load_into, read_checkpoint
 from mmaction.registry import RUNNERS
 from mmaction.utils.fileio import atomic_write
 from mmaction.utils.randomness import use_deterministic_cublas
@@ -124,16 +124,18 @@ class ActionRunner(Runner):
                         revise_keys: Optional[list] = None):
         """mmengine's ``load_checkpoint`` (same arguments; returns the checkpoint) with the
         weights loaded by :func:`~mmaction.checkpoint.load_into`, after the hooks have seen
-        the checkpoint. ``revise_keys`` (pattern, replacement) pairs edit the keys of its
-        state dict first; the ``module.`` prefix is removed without them."""
+        the checkpoint. The ``module.`` prefix of DDP saves is removed in any case; further
+        ``revise_keys`` (pattern, replacement) pairs edit the keys of the state dict."""
         if _is_remote(filename):
             checkpoint = _load_checkpoint(filename, map_location=map_location)
         else:
             checkpoint = read_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        for pattern, replacement in revise_keys or ():
-            checkpoint['state_dict'] = {re.sub(pattern, replacement, k): v
-                                        for k, v in checkpoint['state_dict'].items()}
+        if revise_keys:
+            state = checkpoint_state_dict(checkpoint, filename)
+            for pattern, replacement in revise_keys:
+                state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+            checkpoint = dict(checkpoint, state_dict=state)
         if self._train_loop is None:
             # a test-only run: a tensor the file lacks would stay at its random initial value
             # and quietly spoil the metrics, so every key must be there (mmengine's default,

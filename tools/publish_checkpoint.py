@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmaction.engine.checkpoint import publish_checkpoint  # noqa: E402
+from mmaction.checkpoint import publish_checkpoint  # noqa: E402
 from mmaction.engine.launch import run_tool  # noqa: E402
 
 

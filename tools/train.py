@@ -19,8 +19,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
+from mmaction.checkpoint import find_latest_checkpoint  # noqa: E402
 from mmaction.engine import (adapt_to_device, apply_cfg_options,  # noqa: E402
-                             find_latest_checkpoint, translate_config)
+                             translate_config)
 from mmaction.engine.config_checks import (ConfigError, check_input_files,  # noqa: E402
                                            load_config, reject_legacy_arguments)
 from mmaction.engine.config_dialect import is_legacy_dialect  # noqa: E402
@@ -28,7 +29,7 @@ from mmaction.engine.launch import (EarlyLogs, add_debug_argument,  # noqa: E402
                                     add_launcher_arguments, build_runner, default_work_dir,
                                     export_local_rank, init_distributed, run_tool)
 from mmaction.engine.optim import AMP_CHOICES  # noqa: E402
-from mmaction.engine.randomness import use_deterministic_cublas  # noqa: E402
+from mmaction.utils.randomness import use_deterministic_cublas  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -27,9 +27,8 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmaction.checkpoint.io import checkpoint_state_dict, load_state_dict_checked
-from mmaction.engine import apply_cfg_options, read_checkpoint, translate_config
-from mmaction.engine.checkpoint import TUNABLE_ONLY_KEY, complete_tunable_only
+from mmaction.checkpoint import load_into
+from mmaction.engine import apply_cfg_options, translate_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
 
@@ -78,30 +77,11 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
         logger.warning('init_recognizer: no checkpoint given; the classification head is '
                        'untrained.')
     else:
-        load_checkpoint(model, str(checkpoint), logger)
+        load_into(model, str(checkpoint), strict=True, logger=logger)
     model.cfg = cfg
     model.to(device)
     model.eval()
     return model
-
-
-def load_checkpoint(model: nn.Module, path: str, logger: Optional[MMLogger] = None) -> dict:
-    """Load a checkpoint file into ``model`` as ``tools/test.py`` does, but strictly: a
-    ``save_tunable_only`` file goes on top of the pretrained weights (``model.init_weights()``
-    first); otherwise the file must hold every parameter and buffer of the model. Returns
-    the checkpoint's ``meta``."""
-    logger = logger or MMLogger.get_current_instance()
-    ckpt = read_checkpoint(path)
-    meta = (ckpt.get('meta') or {}) if isinstance(ckpt, dict) else {}
-    if meta.get(TUNABLE_ONLY_KEY):
-        model.init_weights()  # the pretrained backbone, then the trained parameters on top
-        filled = complete_tunable_only(model, ckpt, path)
-        logger.info(f'{path} was saved with save_tunable_only: {len(filled)} frozen '
-                    'parameters come from the pretrained weights '
-                    f'({meta[TUNABLE_ONLY_KEY].get("pretrained")}).')
-    load_state_dict_checked(model, checkpoint_state_dict(ckpt, path), path, strict=True,
-                            logger=logger)
-    return meta
 
 
 # ---------------------------------------------------------------------------- the clip

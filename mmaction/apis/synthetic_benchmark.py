@@ -130,10 +130,14 @@ def test(config: str, checkpoint: str, work_dir: str, options: Dict[str, object]
 
 
 def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint ``tools/train.py`` recorded as its latest."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        path = f.read().strip()
-    return path if osp.isabs(path) else osp.join(work_dir, path)
+    """The checkpoint ``tools/train.py`` recorded as its latest (``FileNotFoundError`` when
+    ``work_dir`` holds none)."""
+    from mmaction.checkpoint import find_latest_checkpoint
+    path = find_latest_checkpoint(work_dir)
+    if path is None:
+        raise FileNotFoundError(f'{work_dir} holds no checkpoint (no last_checkpoint, '
+                                'epoch_N.pth or iter_N.pth)')
+    return path
 
 
 def scalars_file(work_dir: str) -> str:

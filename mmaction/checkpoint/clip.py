@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from mmengine.logging import MMLogger
 
-from .io import CheckpointError, safe_torch_load
+from .io import CheckpointError, read_checkpoint
 
 #: OpenAI's files, by the architecture they hold (width, layers, patch size).
 OPENAI_CLIP_FILES = {
@@ -104,7 +104,7 @@ def read_clip_visual_state_dict(path: str) -> Dict[str, torch.Tensor]:
             warnings.simplefilter('ignore', DeprecationWarning)  # torch.jit's own notice
             state = torch.jit.load(path, map_location='cpu').state_dict()
     else:
-        state = safe_torch_load(path)
+        state = read_checkpoint(path)
         if isinstance(state, dict) and 'state_dict' in state and isinstance(
                 state['state_dict'], dict):
             state = state['state_dict']

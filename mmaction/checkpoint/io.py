@@ -1,11 +1,24 @@
-"""Safe reading of checkpoint files and loading of released AIM (mmcv 1.x) checkpoints."""
-import pickle
-import re
-from typing import Dict, Optional
+"""Reading checkpoint files safely, and the plain form our checkpoints are written in.
 
+Every weights file this package reads, ours or a third party's (released AIM checkpoints,
+OpenAI CLIP, ImageNet ViT and Swin files), goes through :func:`read_checkpoint`: ``torch.load``
+with ``weights_only=True``, tensors and plain containers only, never pickled code.
+
+mmengine puts its ``MessageHub`` state into checkpoints as pickled ``HistoryBuffer`` objects
+holding numpy arrays. Since torch 2.6 ``torch.load`` refuses such files by default, and
+allow-listing them is not safe: unpickling a ``HistoryBuffer`` needs ``builtins.getattr``,
+which would let a crafted file reach arbitrary attributes of the allow-listed classes. So our
+checkpoints contain only tensors and plain Python containers (:func:`to_plain` runs just
+before a checkpoint is written); :func:`read_checkpoint` rebuilds the ``HistoryBuffer``
+objects that mmengine's resume expects.
+"""
+import os.path as osp
+import pickle
+from typing import Dict
+
+import numpy as np
 import torch
-from mmengine.logging import MMLogger
-from torch import nn
+from mmengine.logging import HistoryBuffer
 
 
 class CheckpointError(ValueError):
@@ -13,22 +26,77 @@ class CheckpointError(ValueError):
     beyond tensors, tensors that do not fit. The message names the file and the fix."""
 
 
-def safe_torch_load(path: str, map_location='cpu'):
-    """``torch.load`` with ``weights_only=True``: tensors, containers and plain numbers only,
-    never arbitrary pickled code (third-party files are untrusted)."""
+_HISTORY_BUFFER_TAG = '__history_buffer__'
+
+
+def to_plain(obj):
+    """Copy of ``obj`` with numpy arrays as tensors, numpy scalars as Python numbers and
+    mmengine ``HistoryBuffer`` objects as tagged dicts: everything ``torch.load`` accepts with
+    ``weights_only=True`` and no allow-list."""
+    if isinstance(obj, HistoryBuffer):
+        return {_HISTORY_BUFFER_TAG: True, 'max_length': obj.max_length,
+                'log_history': torch.from_numpy(np.array(obj._log_history)),
+                'count_history': torch.from_numpy(np.array(obj._count_history))}
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy()) if obj.dtype.kind in 'biufc' else obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        items = [to_plain(v) for v in obj]
+        return items if isinstance(obj, list) else tuple(items)
+    return obj
+
+
+def restore_history_buffers(message_hub_state: dict) -> dict:
+    """Turn the tagged dicts of :func:`to_plain` back into ``HistoryBuffer`` objects, in
+    place; returns ``message_hub_state``."""
+    scalars = message_hub_state.get('log_scalars', {})
+    for key, value in list(scalars.items()):
+        if isinstance(value, dict) and value.get(_HISTORY_BUFFER_TAG):
+            buffer = HistoryBuffer(max_length=value['max_length'])
+            buffer._log_history = value['log_history'].cpu().numpy()
+            buffer._count_history = value['count_history'].cpu().numpy()
+            scalars[key] = buffer
+    return message_hub_state
+
+
+def read_checkpoint(path: str, map_location='cpu'):
+    """The content of the weights file ``path``, loaded with ``weights_only=True``.
+
+    Returns what the file holds (for our checkpoints a dict with ``meta``, ``state_dict``
+    and, written by a training run, ``message_hub`` with its ``HistoryBuffer`` objects
+    rebuilt). Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError`,
+    naming the file and what to do, for a file that holds other objects than tensors and
+    plain containers (e.g. written by stock mmengine, pickled ``HistoryBuffer``, or by mmcv
+    with extra classes in ``meta``).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint {path} does not exist')
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()
+        detail = next((line for line in first if 'GLOBAL' in line or 'Unsupported' in line),
+                      first[0] if first else '')
         raise CheckpointError(
-            f'{path} holds Python objects beyond tensors and plain containers, which are not '
-            f'loaded from files of unknown origin (torch.load weights_only=True refused: '
-            f'{str(err).splitlines()[0]}). Re-save its tensors with '
-            f"torch.save({{'state_dict': sd}}, path) from a trusted environment.") from err
+            f'{path} holds pickled Python objects besides tensors and plain containers, '
+            'which are not loaded from files of unknown origin (torch.load '
+            f'weights_only=True refused: {detail.strip()}). Checkpoints written by this '
+            "project's tools never do. If the file comes from a source you trust (e.g. a "
+            'stock mmengine/mmaction2 run), extract its weights once: '
+            "python -c \"import torch; ck = torch.load('IN', weights_only=False); "
+            "torch.save({'state_dict': ck['state_dict']}, 'OUT')\" and load OUT.") from err
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('message_hub'), dict):
+        restore_history_buffers(ckpt['message_hub'])
+    return ckpt
 
 
 def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.Tensor]:
     """The parameter dict of an mmcv/mmengine checkpoint (``state_dict`` key) or a bare state
-    dict, with the ``module.`` prefix of DDP-wrapped saves removed."""
+    dict, with the ``module.`` prefix of DDP-wrapped saves removed (the one place that
+    removes it). Raises :class:`CheckpointError` for anything else."""
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         state = ckpt['state_dict']
     elif isinstance(ckpt, dict) and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
@@ -36,50 +104,7 @@ def checkpoint_state_dict(ckpt, path: str = '<checkpoint>') -> Dict[str, torch.T
     else:
         keys = list(ckpt)[:6] if isinstance(ckpt, dict) else type(ckpt).__name__
         raise CheckpointError(f"{path}: expected {{'meta': ..., 'state_dict': {{...}}}} or a bare "
-                         f'state dict; found {keys}')
+                              f'state dict; found {keys}')
     if state and all(k.startswith('module.') for k in state):
         state = {k[len('module.'):]: v for k, v in state.items()}
     return state
-
-
-def load_state_dict_checked(model: nn.Module, state: Dict[str, torch.Tensor], path: str,
-                            strict: bool = True, logger: Optional[MMLogger] = None):
-    """``model.load_state_dict(state)`` with errors that name the file and the fix.
-
-    The temporal tensors of a checkpoint trained at another clip length are resampled first
-    (:mod:`.frames`), and modules may take derived buffers in another layout (AIM-Swin's
-    flattened ``t_relative_coords``). Any other tensor whose shape differs from the model's
-    is refused; with ``strict``, so are missing and unexpected keys."""
-    logger = logger or MMLogger.get_current_instance()
-    from .frames import resample_clip_length
-    state = dict(state)
-    resample_clip_length(model, state, path, logger)  # a checkpoint of another num_frames
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:
-        found = re.search(r'size mismatch for ([\w.]+)', str(err))
-        own = model.state_dict()
-        if found is None or found.group(1) not in own or found.group(1) not in state:
-            raise
-        key = found.group(1)
-        raise CheckpointError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file but '
-                         f'{tuple(own[key].shape)} in the model (num_classes or the backbone '
-                         'size differ from the config).') from None
-    if strict and (result.missing_keys or result.unexpected_keys):
-        raise CheckpointError(
-            f'{path} does not match the model: {len(result.missing_keys)} missing keys '
-            f'{result.missing_keys[:5]}, {len(result.unexpected_keys)} unexpected keys '
-            f'{result.unexpected_keys[:5]}.')
-    logger.info(f'Loaded {len(state)} tensors from {path}'
-                + (f'; missing {result.missing_keys}' if result.missing_keys else '')
-                + (f'; unexpected {result.unexpected_keys}' if result.unexpected_keys else ''))
-    return result
-
-
-def load_aim_checkpoint(model: nn.Module, path: str, strict: bool = True,
-                        logger: Optional[MMLogger] = None) -> dict:
-    """Load a released AIM checkpoint (``{'meta', 'state_dict'}``, keys ``backbone.*`` and
-    ``cls_head.*``) into a recognizer. Returns the checkpoint's ``meta``."""
-    ckpt = safe_torch_load(path)
-    load_state_dict_checked(model, checkpoint_state_dict(ckpt, path), path, strict, logger)
-    return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}

@@ -6,7 +6,6 @@ independent formulation of the frozen image model that AIM starts from.
 :func:`save_openai_clip` wraps it with a (small, untrained) text tower and saves the whole as
 OpenAI does: a TorchScript archive of float16 tensors, or the plain state dict.
 """
-import os
 from collections import OrderedDict
 
 import torch
@@ -111,18 +110,19 @@ def save_openai_clip(visual: CLIPImageTower, path: str, jit: bool = True,
     import copy
     import warnings
 
+    from mmaction.utils.fileio import atomic_write
+
     model = CLIPFileModel(copy.deepcopy(visual).float(), embed_dim=visual.proj.shape[1],
                           vocab_size=vocab_size).eval()
-    tmp = f'{path}.tmp'  # written whole, then renamed: never a half-written file at `path`
     if not jit:
         state = model.state_dict()
-        torch.save({k: v.half() if half else v for k, v in state.items()}, tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            torch.save({k: v.half() if half else v for k, v in state.items()}, tmp)
         return
     side = int(round((visual.positional_embedding.shape[0] - 1)**0.5))
     example = torch.zeros(1, 3, side * visual.conv1.kernel_size[0], side * visual.conv1.kernel_size[0])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.jit's deprecation notices
         traced = torch.jit.trace(model, example, check_trace=False)
-        torch.jit.save(traced.half() if half else traced, tmp)
-    os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            torch.jit.save(traced.half() if half else traced, tmp)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from torch import nn
 
-from .io import CheckpointError, checkpoint_state_dict, safe_torch_load
+from .io import CheckpointError, checkpoint_state_dict, read_checkpoint
 
 SWIN_RELEASES = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/'
 EXPECTED_LAYOUT = ("Microsoft's ImageNet Swin layout, a dict {'model': {'patch_embed.proj."
@@ -47,7 +47,7 @@ def read_swin_imagenet(path: str) -> Dict[str, torch.Tensor]:
     """The ``model`` state dict of an ImageNet Swin file, float32, or a ``ValueError`` that
     names the expected layout."""
     _check_file(path, EXPECTED_LAYOUT)
-    ckpt = safe_torch_load(path)
+    ckpt = read_checkpoint(path)
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get('model'), dict):
         found = list(ckpt)[:6] if isinstance(ckpt, dict) else f'a {type(ckpt).__name__}'
         hint = ''
@@ -168,7 +168,7 @@ def load_video_swin(backbone: nn.Module, path: str, logger: MMLogger = None) -> 
     whose backbone part is used. Every backbone tensor must be present with its shape."""
     logger = logger or MMLogger.get_current_instance()
     _check_file(path, 'a Video Swin checkpoint (or set pretrained2d=True for an ImageNet file)')
-    ckpt = safe_torch_load(path)
+    ckpt = read_checkpoint(path)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('model'), dict):
         raise CheckpointError(f"{path} has a 'model' key: it is an ImageNet (2D) Swin file. Set "
                          'model.backbone.pretrained2d=True to inflate it.')

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from .io import safe_torch_load
+from .io import read_checkpoint
 
 #: backbone parameters no ImageNet file has: AIM's additions
 AIM_ONLY = ('Adapter', 'temporal_embedding')
@@ -34,6 +34,8 @@ AIM_ONLY = ('Adapter', 'temporal_embedding')
 CLASSIFIER = ('head.', 'pre_logits.')
 TIMM_URL = ('https://github.com/rwightman/pytorch-image-models/releases/download/v0.1-vitjx/'
             'jx_vit_base_p16_224-80ecf9dd.pth')
+#: the file AIM's code reads: timm's ImageNet-21K ViT-B/16, fine-tuned on ImageNet-1K at 224
+AIM_VIT_IMAGENET_FILE = 'checkpoints/jx_vit_base_p16_224-80ecf9dd.pth'
 
 
 def _is_npz(path: str) -> bool:
@@ -96,7 +98,7 @@ def read_vit_imagenet(path: str) -> Dict[str, torch.Tensor]:
                 'float arrays only.') from err
         state = _google_to_timm(raw, path)
     else:
-        state = safe_torch_load(path)
+        state = read_checkpoint(path)
         for key in ('state_dict', 'model'):
             if isinstance(state, dict) and isinstance(state.get(key), dict):
                 state = state[key]
@@ -117,7 +119,6 @@ def read_vit_imagenet(path: str) -> Dict[str, torch.Tensor]:
 
 
 def resolve_vit_imagenet_file(spec: str, logger: MMLogger) -> str:
-    from mmaction.models.backbones.vit_imagenet import AIM_VIT_IMAGENET_FILE
     if spec == 'openaiclip':
         logger.info(f"ViT_ImageNet: pretrained='openaiclip' (AIM's README passes it to every "
                     f'config) means, as in AIM, its ImageNet-21K ViT-B/16 file '

@@ -13,6 +13,7 @@ from typing import Iterator
 from mmengine.dataset import DefaultSampler
 
 from mmaction.registry import DATA_SAMPLERS
+from mmaction.utils.randomness import derive_seed
 
 
 class SeededIndex(int):
@@ -59,7 +60,6 @@ class SeededSampler(DefaultSampler):
         self._skip = num_samples
 
     def __iter__(self) -> Iterator[SeededIndex]:
-        from mmaction.engine.randomness import derive_seed
         indices = list(super().__iter__())  # this rank's: positions rank, rank + world, ...
         start, self._skip = self._skip, 0
         for i in range(start, len(indices)):

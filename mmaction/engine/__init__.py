@@ -1,10 +1,11 @@
 """Training and testing engine: AIM's config dialect on mmengine's Runner.
 
 Importing this package registers the runner, training loop, hooks, optimizer glue,
-learning-rate scheduler, ``DumpResults`` metric and the data loader ``worker_init_fn`` in the
-``mmaction`` registries.
+learning-rate scheduler, ``DumpResults`` metric and (through
+:mod:`mmaction.utils.randomness`) the data loader ``worker_init_fn`` in the ``mmaction``
+registries. Checkpoint files are read, written and loaded by :mod:`mmaction.checkpoint`;
+the engine decides when (its ``CheckpointHook``) and resumes runs (:mod:`.resume`).
 """
-from .checkpoint import find_latest_checkpoint, read_checkpoint
 from .config_checks import ConfigError, apply_cfg_options
 from .config_dialect import adapt_to_device, translate_config
 from .dump_results import DumpResults
@@ -13,14 +14,13 @@ from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
 from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor,
                     resolve_precision)
-from .randomness import seed_worker
 from .runner import ActionRunner
 
 __all__ = [
-    'find_latest_checkpoint', 'read_checkpoint', 'ConfigError', 'apply_cfg_options',
+    'ConfigError', 'apply_cfg_options',
     'adapt_to_device', 'translate_config', 'DumpResults', 'EpochBasedTrainLoop', 'ValLoop',
     'TestLoop',
     'LrConfigScheduler',
     'AutocastOptimWrapper', 'TrainableParamsOptimWrapperConstructor', 'resolve_precision',
-    'seed_worker', 'ActionRunner'
+    'ActionRunner'
 ]

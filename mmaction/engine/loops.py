@@ -9,7 +9,8 @@ from mmengine.runner import ValLoop as MMEngineValLoop
 from mmengine.runner.loops import _update_losses
 
 from mmaction.registry import LOOPS
-from .randomness import set_rng_state
+from mmaction.utils.randomness import set_rng_state
+from .resume import ResumeState
 
 AUTOCAST_DTYPES = ('float16', 'bfloat16')
 
@@ -18,25 +19,40 @@ AUTOCAST_DTYPES = ('float16', 'bfloat16')
 class EpochBasedTrainLoop(MMEngineEpochBasedTrainLoop):
     """mmengine's ``EpochBasedTrainLoop`` (same arguments) that can resume mid-epoch.
 
-    :meth:`~mmaction.engine.ActionRunner.resume` sets :attr:`resume_at` (batches of the epoch
-    already trained) and :attr:`resume_rng` (the random state after them) from a checkpoint
-    written by ``CheckpointHook(iter_interval=N)``. The epoch then begins as every epoch does
-    (``before_train_epoch`` reseeds; the data loader's iterator draws its worker seeds), its
-    sampler skips the samples already trained on, and the random state is put back to where
-    the interrupted run left it. With the per-sample seeds of
-    :class:`~mmaction.datasets.SeededSampler`, the rest of the run repeats the uninterrupted
-    one exactly.
+    :meth:`~mmaction.engine.ActionRunner.resume` hands it a
+    :class:`~mmaction.engine.resume.ResumeState` (:meth:`resume_from`) built from the
+    checkpoint. When that was written part-way into an epoch (``CheckpointHook(
+    iter_interval=N)``), the epoch begins as every epoch does (``before_train_epoch`` reseeds;
+    the data loader's iterator draws its worker seeds), its sampler skips the samples already
+    trained on, and the random state is put back to where the interrupted run left it. With
+    the per-sample seeds of :class:`~mmaction.datasets.SeededSampler`, the rest of the run
+    repeats the uninterrupted one exactly.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.resume_at = 0
-        self.resume_rng: Optional[dict] = None
+        self._resume: Optional[ResumeState] = None
+
+    def resume_from(self, state: ResumeState) -> None:
+        """Go on where ``state`` says, from the next epoch this loop runs."""
+        self._resume = state
+
+    @property
+    def resume_state(self) -> Optional[ResumeState]:
+        """The resume still to be carried out: from :meth:`resume_from` until the epoch it
+        lands in begins (after that epoch's ``before_train_epoch`` hooks); else ``None``."""
+        return self._resume
+
+    @property
+    def resume_at(self) -> int:
+        """Batches of the coming epoch that the resume skips (0 when there are none)."""
+        return self._resume.batches_done if self._resume else 0
 
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        start, self.resume_at = self.resume_at, 0
+        resume, self._resume = self._resume, None
+        start = resume.batches_done if resume else 0
         if start:
             self.dataloader.sampler.skip(start * self.dataloader.batch_size)
         if getattr(self.dataloader, '_iterator', None) is not None:
@@ -45,18 +61,12 @@ class EpochBasedTrainLoop(MMEngineEpochBasedTrainLoop):
             # random stream the same whether the workers started now (a resumed run) or before
             torch.empty((), dtype=torch.int64).random_()
         batches = iter(self.dataloader)
-        if self.resume_rng is not None:
-            set_rng_state(self.resume_rng)
-            self.resume_rng = None
+        if resume and resume.rng is not None:
+            set_rng_state(resume.rng)
         for idx, data_batch in enumerate(batches, start):
             self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
-
-
-def resumed_batches(runner) -> int:
-    """Batches of the coming epoch that a resume part-way into it skips (0 otherwise)."""
-    return getattr(getattr(runner, 'train_loop', None), 'resume_at', 0)
 
 
 def _autocast_setting(loop: str, autocast: Optional[str], fp16: bool) -> Optional[str]:

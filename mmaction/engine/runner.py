@@ -1,27 +1,23 @@
 """mmengine's Runner with safe checkpoint files and AIM's test-after-training."""
-import os
 import os.path as osp
+import re
 from typing import Optional
 
 import torch
-from mmengine.dist import barrier, get_rank, get_world_size, master_only
+from mmengine.dist import barrier, master_only
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
-from mmengine.runner import EpochBasedTrainLoop, Runner
-from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+from mmengine.runner import EpochBasedTrainLoop as MMEngineEpochBasedTrainLoop
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmaction.checkpoint import (CheckpointError, checkpoint_state_dict,
-                                 resample_clip_length)
-from mmaction.datasets import SeededSampler
+from mmaction.checkpoint import checkpoint_state_dict, load_into, read_checkpoint
 from mmaction.registry import RUNNERS
-from .checkpoint import (TUNABLE_ONLY_KEY, atomic_replace, complete_tunable_only,
-                         read_checkpoint, temp_name)
+from mmaction.utils.fileio import atomic_write
+from mmaction.utils.randomness import use_deterministic_cublas
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
-from .randomness import rank_rng_state, use_deterministic_cublas
-
-
-_LENGTH = 'epoch_length'  # meta key of iter_N.pth: iterations per epoch of the run
+from .resume import ResumeState
 
 
 def _is_remote(path: str) -> bool:
@@ -37,16 +33,18 @@ class ActionRunner(Runner):
       truncated ``epoch_N.pth``;
     * checkpoints hold only tensors and plain containers
       (:class:`~mmaction.engine.hooks.PlainCheckpointHook`) and local files are read with
-      ``torch.load(weights_only=True)`` (:func:`~mmaction.engine.checkpoint.read_checkpoint`);
-    * a ``save_tunable_only`` checkpoint is loaded on top of the pretrained weights
-      (``model.init_weights()`` first, then the trainable parameters);
-    * a checkpoint trained at another clip length than ``model.backbone.num_frames`` loads
-      with its temporal tensors resampled, and the log says from which T to which
-      (:func:`~mmaction.checkpoint.resample_clip_length`);
+      ``torch.load(weights_only=True)`` (:func:`~mmaction.checkpoint.read_checkpoint`);
+    * weights are loaded as ``init_recognizer`` loads them
+      (:func:`~mmaction.checkpoint.load_into`): a ``save_tunable_only`` checkpoint on top of
+      the pretrained weights, a checkpoint trained at another clip length than
+      ``model.backbone.num_frames`` with its temporal tensors resampled (the log says from
+      which T to which), and strictly in a test-only run;
     * resuming checks that the checkpoint ends an epoch of this run's length, or was written
       part-way into one by ``CheckpointHook(iter_interval=N)``, and then continues from that
-      iteration (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would
-      restart the epoch, with the learning rate in the wrong place;
+      iteration: :meth:`resume` builds a :class:`~mmaction.engine.resume.ResumeState` from the
+      checkpoint and hands it to the training loop
+      (:class:`~mmaction.engine.loops.EpochBasedTrainLoop`); mmengine's loop would restart
+      the epoch, with the learning rate in the wrong place;
     * :meth:`test_checkpoint` runs the test loop after training on the final weights or on a
       checkpoint (``tools/train.py --test-last / --test-best``), after every rank can read it;
     * resumable state is read to the CPU (mmengine reads it onto the GPU) and each rank gets
@@ -57,9 +55,9 @@ class ActionRunner(Runner):
 
     def __init__(self, *args, **kwargs):
         self._weights_initialised = False
+        # between load_checkpoint and resume (mmengine's resume calls load_checkpoint)
         self._loaded_meta: Optional[dict] = None
         self._resuming = False
-        self.resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
 
     def setup_env(self, env_cfg: dict) -> None:
@@ -118,63 +116,43 @@ class ActionRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         if _is_remote(out_dir):
             return super().save_checkpoint(out_dir, filename, *args, **kwargs)
-        tmp = temp_name(filename)
-        try:
-            super().save_checkpoint(out_dir, tmp, *args, **kwargs)
-            atomic_replace(osp.join(out_dir, tmp), osp.join(out_dir, filename))
-        finally:
-            if osp.exists(osp.join(out_dir, tmp)):
-                os.remove(osp.join(out_dir, tmp))
+        with atomic_write(osp.join(out_dir, filename)) as tmp:
+            super().save_checkpoint(osp.dirname(tmp), osp.basename(tmp), *args, **kwargs)
 
     # ------------------------------------------------------------------ loading
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
-                        revise_keys: list = [(r'^module\.', '')]):
+                        revise_keys: Optional[list] = None):
+        """mmengine's ``load_checkpoint`` (same arguments; returns the checkpoint) with the
+        weights loaded by :func:`~mmaction.checkpoint.load_into`, after the hooks have seen
+        the checkpoint. The ``module.`` prefix of DDP saves is removed in any case; further
+        ``revise_keys`` (pattern, replacement) pairs edit the keys of the state dict."""
         if _is_remote(filename):
             checkpoint = _load_checkpoint(filename, map_location=map_location)
         else:
             checkpoint = read_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) else self.model
-        tunable_only = isinstance(checkpoint, dict) and \
-            (checkpoint.get('meta') or {}).get(TUNABLE_ONLY_KEY)
-        if tunable_only:
-            if not self._weights_initialised:
-                self._init_model_weights()  # pretrained backbone first
-            filled = complete_tunable_only(model, checkpoint, filename)
-            self.logger.info(
-                f'{filename} was saved with save_tunable_only: {tunable_only.get("kept")} '
-                f'tensors from the file, {len(filled)} frozen parameters from the pretrained '
-                f'weights ({tunable_only.get("pretrained")}).')
+        if revise_keys:
+            state = checkpoint_state_dict(checkpoint, filename)
+            for pattern, replacement in revise_keys:
+                state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+            checkpoint = dict(checkpoint, state_dict=state)
         if self._train_loop is None:
             # a test-only run: a tensor the file lacks would stay at its random initial value
             # and quietly spoil the metrics, so every key must be there (mmengine's default,
             # strict=False, suits `load_from` when fine-tuning with a new head)
             strict = True
-        self._loaded_meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-        if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
-            # trained at another clip length than model.backbone.num_frames: resample the
-            # temporal tensors (train at 8 frames, test at 16; AIM's 32-frame releases)
-            state = checkpoint['state_dict'] = checkpoint_state_dict(checkpoint, filename)
-            resampled = resample_clip_length(model, state, filename, self.logger)
-            if resampled and self._resuming:
-                raise CheckpointError(
-                    f'{filename} was trained at another clip length ({resampled[0]}), so the '
-                    'run cannot resume from it: its optimizer state has that length too. '
-                    'Resume with the model.backbone.num_frames of the run that wrote it, or '
-                    f'start a new schedule from its weights with --cfg-options '
-                    f'load_from={filename}.')
-        try:
-            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                                   revise_keys=revise_keys)
-        except RuntimeError as err:  # mmengine's message lists every key that does not fit
-            lines = [line for line in str(err).splitlines() if line.strip()]
-            shown = '\n  '.join(lines[:8]) + ('\n  ...' if len(lines) > 8 else '')
-            raise CheckpointError(
-                f'{filename} does not fit the model built from the config (another '
-                f'num_classes, backbone or adaptation?):\n  {shown}') from None
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        self._loaded_meta = load_into(model, filename, strict, checkpoint=checkpoint,
+                                      init_weights=self._init_weights_once,
+                                      resuming=self._resuming, logger=self.logger)
         self._has_loaded = True
-        self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def _init_weights_once(self) -> None:
+        """The pretrained weights under a ``save_tunable_only`` checkpoint: ``train()`` has
+        loaded them already, ``test()`` has not."""
+        if not self._weights_initialised:
+            self._init_model_weights()
 
     def resume(self, filename: str, resume_optimizer: bool = True,
                resume_param_scheduler: bool = True, map_location='cpu') -> None:
@@ -190,40 +168,16 @@ class ActionRunner(Runner):
             super().resume(filename, resume_optimizer, resume_param_scheduler, map_location)
         finally:
             self._resuming = False
-        self.resumed_from = filename
         loop = self.train_loop
-        if not isinstance(loop, EpochBasedTrainLoop):
+        if not isinstance(loop, MMEngineEpochBasedTrainLoop):
             return
-        epoch_length = len(loop.dataloader)
-        done = self.iter - self.epoch * epoch_length  # batches into the next epoch
-        if done == 0:
-            return
-        meta = self._loaded_meta or {}
-        if 0 < done < epoch_length and meta.get(_LENGTH, epoch_length) == epoch_length:
-            rng = meta.get('rng')
-            if rng is None or not hasattr(loop, 'resume_at') or \
-                    not isinstance(loop.dataloader.sampler, SeededSampler):
-                why = ('it holds no random state (written by a hook other than '
-                       'CheckpointHook(iter_interval=...))' if rng is None else
-                       'the training sampler is not SeededSampler, which can skip part of an '
-                       'epoch')
-                raise CheckpointError(
-                    f'{filename} was written part-way into epoch {self.epoch + 1} (iteration '
-                    f'{self.iter}), but the run cannot continue from there: {why}. Resume '
-                    'from an epoch_N.pth instead.')
-            loop.resume_at = done
-            loop.resume_rng = rank_rng_state(rng, get_rank(), get_world_size(), filename)
+        resume = ResumeState.from_checkpoint(filename, self._loaded_meta or {}, loop)
+        if hasattr(loop, 'resume_from'):  # ours; from_checkpoint refused others part-way
+            loop.resume_from(resume)
+        if resume.batches_done:
             self.logger.info(f'Resuming part-way into epoch {self.epoch + 1}: its first '
-                             f'{done} of {epoch_length} iterations are done.')
-            return
-        theirs = f' of a run with {meta[_LENGTH]} iterations per epoch' if _LENGTH in meta else ''
-        raise CheckpointError(
-            f'{filename} was written after iteration {self.iter} in epoch {self.epoch}{theirs}, '
-            f'but this run has {epoch_length} iterations per epoch '
-            f'({self.epoch} epochs = {self.epoch * epoch_length} iterations): the number of '
-            'processes or data.videos_per_gpu differs from the run that wrote it (use the '
-            'same ones, or start a new schedule from its weights with '
-            f'--cfg-options load_from={filename}).')
+                             f'{resume.batches_done} of {len(loop.dataloader)} iterations are '
+                             'done.')
 
     # ------------------------------------------------------------------ testing
     def test_checkpoint(self, checkpoint: Optional[str] = None) -> dict:

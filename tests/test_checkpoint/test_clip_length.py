@@ -4,8 +4,7 @@ log says from which length to which."""
 import pytest
 import torch
 
-from mmaction.apis.inference import load_checkpoint
-from mmaction.checkpoint import load_state_dict_checked
+from mmaction.checkpoint import load_into, load_state_dict_checked
 from mmaction.models.backbones import SwinTransformer2D_Adapter
 from mmaction.registry import MODELS
 from tests.helpers import tiny_backbone, tiny_recognizer
@@ -32,7 +31,7 @@ def test_temporal_embedding_is_interpolated_to_the_models_frames(tmp_path, mmlog
     path = tmp_path / 'two_frames.pth'
     torch.save({'meta': {}, 'state_dict': trained.state_dict()}, path)
     model = _recognizer(num_frames=4)
-    load_checkpoint(model, str(path))
+    load_into(model, str(path))
     # linear, align_corners=False: output i samples the source at (i + 0.5) * 2 / 4 - 0.5,
     # clamped to [0, 1]: 0 -> 0, 0.25 -> 1, 0.75 -> 3, 1.25 -> 4
     torch.testing.assert_close(model.backbone.temporal_embedding[0, :, 0],
@@ -49,7 +48,7 @@ def test_loaded_model_equals_the_trained_model_on_clips_of_the_new_length(
     path = tmp_path / 'ckpt.pth'
     torch.save({'meta': {}, 'state_dict': trained.state_dict()}, path)
     model = _recognizer(tested_at)
-    load_checkpoint(model, str(path))
+    load_into(model, str(path))
     assert model.backbone.temporal_embedding.shape == (1, tested_at, 64)
     clip = torch.randn(2, 3, tested_at, 32, 32)
     with torch.no_grad():  # the trained model interpolates at run time; the loaded one is sized
@@ -79,7 +78,7 @@ def test_other_shape_mismatches_are_still_refused(tmp_path):
     torch.save({'state_dict': trained.state_dict()}, path)
     with pytest.raises(ValueError, match=r'cls_head.fc_cls.weight has shape \(5, 64\) in the '
                                          r'file but \(3, 64\) in the model'):
-        load_checkpoint(_recognizer(4), str(path))
+        load_into(_recognizer(4), str(path))
 
 
 def test_resuming_at_another_clip_length_is_refused(tmp_path):

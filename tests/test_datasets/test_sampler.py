@@ -10,7 +10,7 @@ import torch
 from mmengine.dataset import DefaultSampler, pseudo_collate
 
 from mmaction.datasets import SeededIndex, SeededSampler, VideoDataset
-from mmaction.engine.randomness import derive_seed
+from mmaction.utils.randomness import derive_seed
 
 
 def _pairs(indices):

@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 
 from tests.helpers import make_clip_tower, write_clip_file
 from tests.test_engine.engine_helpers import tiny_model_cfg
-from mmaction.engine import ActionRunner, find_latest_checkpoint, read_checkpoint
-from mmaction.engine.checkpoint import TUNABLE_ONLY_KEY
+from mmaction.checkpoint import TUNABLE_ONLY_KEY, find_latest_checkpoint, read_checkpoint
+from mmaction.engine import ActionRunner
 from mmaction.engine.hooks import CheckpointHook, PlainCheckpointHook
 from mmaction.registry import MODELS
 

@@ -21,12 +21,12 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
+from mmaction.checkpoint import to_plain
 from mmaction.engine import ActionRunner, adapt_to_device, translate_config
-from mmaction.engine.checkpoint import to_plain
 from mmaction.engine.config_dialect import translate_data, translate_optimizer
 from mmaction.engine.launch import export_local_rank, init_distributed, mpi_environment
 from mmaction.engine.optim import allow_tf32, resolve_precision
-from mmaction.engine.randomness import (gather_rng_states, rank_rng_state, seed_everything,
+from mmaction.utils.randomness import (gather_rng_states, rank_rng_state, seed_everything,
                                         set_rng_state, use_deterministic_cublas)
 from mmaction.models.common.resize import separable_interpolate
 from mmaction.registry import MODELS

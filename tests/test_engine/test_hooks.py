@@ -8,7 +8,7 @@ from mmengine.logging import MessageHub, MMLogger
 from torch.utils.data import DataLoader, Dataset
 
 from mmaction.engine.hooks import EpochSeedHook, NonFiniteLossError, NonFiniteLossHook
-from mmaction.engine.randomness import seed_worker
+from mmaction.utils.randomness import seed_worker
 
 
 class _Wrapper:

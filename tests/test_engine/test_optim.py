@@ -190,7 +190,7 @@ def test_fp16_loss_scaling_skips_overflows_halves_the_scale_and_grows_it_back():
 
 def test_loss_scaler_state_survives_resume(tmp_path):
     from mmaction.engine import ActionRunner
-    from mmaction.engine.checkpoint import read_checkpoint
+    from mmaction.checkpoint import read_checkpoint
 
     class Clips(torch.utils.data.Dataset):
         def __len__(self):

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 
 import mmaction.models  # noqa: F401  (registers)
-from mmaction.checkpoint import load_aim_checkpoint
+from mmaction.checkpoint import load_into
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from tests.helpers import tiny_recognizer
@@ -143,14 +143,14 @@ def test_released_checkpoint_loads_strictly_and_reproduces_logits(tmp_path):
                 'state_dict': state}, path)
 
     fresh = MODELS.build(tiny_recognizer()).eval()
-    meta = load_aim_checkpoint(fresh, str(path), strict=True)
+    meta = load_into(fresh, str(path), strict=True)
     assert meta['epoch'] == 30
     with torch.no_grad():
         torch.testing.assert_close(fresh(inputs, mode='tensor'), logits, atol=0, rtol=0)
 
     wrong = MODELS.build(tiny_recognizer(num_classes=7))
     with pytest.raises(ValueError, match=r'cls_head.fc_cls.weight has shape \(5, 64\)'):
-        load_aim_checkpoint(wrong, str(path))
+        load_into(wrong, str(path))
 
 
 @pytest.mark.parametrize('config,total,tunable', [

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from mmaction.checkpoint import load_aim_checkpoint
+from mmaction.checkpoint import load_into
 from mmaction.models import Recognizer3D
 from mmaction.models.backbones import (SwinTransformer2D, SwinTransformer2D_Adapter,
                                        SwinTransformer3D)
@@ -173,7 +173,7 @@ def test_a_reference_named_aim_swin_checkpoint_loads_strictly(tmp_path):
         backbone=dict(type='SwinTransformer2D_Adapter', num_frames=32, embed_dim=16,
                       depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=7),
         cls_head=dict(type='I3DHead', num_classes=5, in_channels=width))
-    assert load_aim_checkpoint(model, str(path), strict=True) == {'epoch': 30}
+    assert load_into(model, str(path), strict=True) == {'epoch': 30}
     own = model.state_dict()
     assert own.keys() == state.keys()
     key = 'backbone.layers.2.blocks.0.attn.temporal_position_bias_table'

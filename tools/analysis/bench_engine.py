@@ -33,7 +33,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
 from mmaction.engine import ActionRunner, resolve_precision, translate_config  # noqa: E402
-from mmaction.engine.checkpoint import publish_checkpoint, tunable_state_dict  # noqa: E402
+from mmaction.checkpoint import publish_checkpoint, tunable_state_dict  # noqa: E402
 from mmaction.registry import MODELS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
 

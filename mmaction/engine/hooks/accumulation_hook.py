@@ -2,7 +2,7 @@
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
-from ..loops import resumed_batches
+from ..resume import resumed_batches
 
 
 @HOOKS.register_module()

@@ -7,7 +7,7 @@ from mmengine.dist import all_gather_object, all_reduce
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
-from ..loops import resumed_batches
+from ..resume import resumed_batches
 
 
 def _find_attr(dataset, name: str, default):

@@ -9,11 +9,10 @@ from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from mmaction.checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
-from ..checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
-from ..loops import resumed_batches
-from ..randomness import gather_rng_states
+from ..resume import mid_epoch_meta
 from .non_finite_loss_hook import NonFiniteLossHook
 
 
@@ -53,8 +52,9 @@ class CheckpointHook(MMEngineCheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
-        resumed = getattr(runner, 'resumed_from', None)
-        if self.iter_interval and resumed_batches(runner) and resumed and \
+        resume = getattr(runner.train_loop, 'resume_state', None)
+        resumed = resume.checkpoint if resume and resume.batches_done else None
+        if self.iter_interval and resumed and \
                 osp.abspath(osp.dirname(resumed)) == osp.abspath(self.out_dir) and \
                 re.fullmatch(r'iter_\d+\.pth', osp.basename(resumed)):
             self._iter_ckpt = resumed  # ours: the epoch's checkpoint replaces it as usual
@@ -97,8 +97,7 @@ class CheckpointHook(MMEngineCheckpointHook):
         # by_epoch=False: meta records the epochs completed and the iterations done
         runner.save_checkpoint(self.out_dir, filename, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler,
-                               meta=dict(rng=gather_rng_states(),
-                                         epoch_length=len(runner.train_dataloader)),
+                               meta=mid_epoch_meta(runner),
                                by_epoch=False,
                                backend_args=self.backend_args)
         self._iter_ckpt = self.file_backend.join_path(self.out_dir, filename)
@@ -140,7 +139,7 @@ class PlainCheckpointHook(Hook):
     """Converts what mmengine puts into a checkpoint besides tensors (numpy arrays and
     scalars, ``HistoryBuffer`` objects of the message hub) into tensors and plain containers,
     so our checkpoints load with ``weights_only=True`` without allow-listing any class (see
-    :mod:`mmaction.engine.checkpoint`). Registered by :class:`~mmaction.engine.ActionRunner`
+    :mod:`mmaction.checkpoint.io`). Registered by :class:`~mmaction.engine.ActionRunner`
     with the lowest priority, after every hook that edits the checkpoint."""
 
     priority = 'LOWEST'

@@ -7,8 +7,8 @@ import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 
+from mmaction.checkpoint import find_latest_checkpoint
 from mmaction.registry import HOOKS
-from ..checkpoint import find_latest_checkpoint
 
 
 class NonFiniteLossError(RuntimeError):

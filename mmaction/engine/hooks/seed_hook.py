@@ -4,7 +4,7 @@ from mmengine.hooks import Hook
 
 from mmaction.datasets import SeededSampler
 from mmaction.registry import HOOKS
-from ..randomness import epoch_seed, seed_everything
+from mmaction.utils.randomness import epoch_seed, seed_everything
 
 
 @HOOKS.register_module()
@@ -14,7 +14,7 @@ class EpochSeedHook(Hook):
     generator), so that a run resumed at an epoch boundary continues bit for bit as if never
     stopped, whatever ran in between (validation, checkpointing, a restart). Ranks get the same
     seed unless ``randomness.diff_rank_seed=True``; data loader workers are told apart by
-    :func:`~mmaction.engine.randomness.seed_worker`.
+    :func:`~mmaction.utils.randomness.seed_worker`.
     """
 
     priority = 'VERY_HIGH'

@@ -31,9 +31,6 @@ from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 
-#: the file AIM's code reads: timm's ImageNet-21K ViT-B/16, fine-tuned on ImageNet-1K at 224
-AIM_VIT_IMAGENET_FILE = 'checkpoints/jx_vit_base_p16_224-80ecf9dd.pth'
-
 
 class Attention(nn.Module):
     """timm's ViT attention (one ``qkv`` Linear, ``proj``) through SDPA."""
@@ -137,7 +134,8 @@ class ViT_ImageNet(BaseModule):
         drop_path_rate: stochastic depth of the last block, rising linearly from 0.
         pretrained: ``None``, a path to timm's ``.pth`` or Google's ``.npz`` ViT-B/16 file,
             or ``'openaiclip'``, which AIM's README passes to every config and which AIM's
-            code answers by reading its ImageNet file: here too (:data:`AIM_VIT_IMAGENET_FILE`).
+            code answers by reading its ImageNet file: here too
+            (:data:`mmaction.checkpoint.vit_imagenet.AIM_VIT_IMAGENET_FILE`).
         with_cp: gradient checkpointing per block.
 
     Input (B, 3, T, H, W) float; output (B, embed_dim, T, 1, 1): ``ln_post`` of each frame's

@@ -1,6 +1,9 @@
 """Randomness that depends only on (seed, epoch, rank, position), so that a resumed run repeats
 the uninterrupted one bit for bit.
 
+They live in ``utils`` because the datasets (:class:`~mmaction.datasets.SeededSampler`) need
+them as much as the engine does.
+
 * :class:`~mmaction.engine.hooks.EpochSeedHook` reseeds ``random``, ``numpy`` and ``torch``
   in every training process at the start of each epoch from ``(seed, epoch)``. Everything
   random in the main process (dropout, drop-path, mixup/cutmix, the data loader's base seed)

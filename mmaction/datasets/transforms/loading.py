@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from mmaction.registry import TRANSFORMS
+from mmaction.structures import ActionDataSample, VideoIssue
 from .base import BaseTransform
 
 
@@ -165,10 +166,11 @@ def _store(results: dict, imgs: np.ndarray) -> dict:
 
 
 # ---------------------------------------------------------------------------------- decord
-#: results / metainfo key of a video that decord could not decode and PyAV did:
-#: ``{'filename', 'error'}`` with decord's error. The packers carry it into the metainfo, so
-#: that BadVideoHook (training) and AccMetric (testing) count these files apart.
-FALLBACK_KEY = 'decoder_fallback'
+#: results key of a video that decord could not decode and PyAV did, a
+#: :class:`~mmaction.structures.VideoIssue` with decord's error. The packers carry it into
+#: :attr:`ActionDataSample.decoder_fallback <mmaction.structures.ActionDataSample>`, so that
+#: BadVideoHook (training) and AccMetric (testing) count these files apart.
+FALLBACK_KEY = ActionDataSample.decoder_fallback.name
 _SOURCE_KEY = 'decord_source'  # where DecordDecode reopens a file with PyAV
 
 
@@ -182,7 +184,7 @@ def _fall_back_to_pyav(results: dict, source: '_FileSource', failure: VideoDecod
         video = _open_pyav(filename, source.open(filename))
     except VideoDecodeError as err:
         raise VideoDecodeError(filename, f'{failure.reason}; {err.reason}') from failure
-    results[FALLBACK_KEY] = dict(filename=filename, error=failure.reason)
+    results[FALLBACK_KEY] = VideoIssue(filename=filename, error=failure.reason)
     return video
 
 

@@ -10,7 +10,7 @@ from mmengine.logging import MMLogger
 
 from mmaction.registry import METRICS
 from mmaction.structures import ActionDataSample
-from .checkpoint import atomic_write_bytes
+from mmaction.utils.fileio import write_bytes_atomic
 
 
 def _numpy(value):
@@ -68,7 +68,7 @@ class DumpResults(BaseMetric):
             data = json.dumps(items, default=lambda a: a.tolist()).encode()
         else:
             data = pickle.dumps(items, protocol=4)
-        atomic_write_bytes(self.out_file, data)
+        write_bytes_atomic(self.out_file, data)
         logger = MMLogger.get_current_instance()
         logger.info(f'Wrote the {self.item_format} of {len(results)} videos to '
                     f'{osp.abspath(self.out_file)}'

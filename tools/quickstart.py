@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from mmaction.apis import synthetic_benchmark as bench  # noqa: E402
+from mmaction.synthetic import benchmark as bench  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmaction.apis import synthetic_benchmark as bench  # noqa: E402
+from mmaction.synthetic import benchmark as bench  # noqa: E402
 from mmaction.utils.fileio import write_text_atomic  # noqa: E402
 from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
 
@@ -66,7 +66,7 @@ def write_report(path, rows, seeds, command, data_args):
         'Two classes (an object moving right or left, wrapping around the frame edges) that no',
         'single frame and no average of frames can tell apart; chance is 50%. The image model',
         'is the small CLIP-shaped ViT that `tools/quickstart.py` pretrains on single frames',
-        '(`mmaction/apis/tiny_clip.py`). Top-1 on the validation split, 3 views per video',
+        '(`mmaction/synthetic/tiny_clip.py`). Top-1 on the validation split, 3 views per video',
         '(`tools/test.py`); train time is the wall time of `tools/train.py` (with validation',
         'every epoch and process start-up).',
         '',

@@ -140,23 +140,43 @@ def _build_runner(args: argparse.Namespace, build_config, checkpoint_key):
     return runner
 
 
+def _end_loader_workers(*loops) -> None:
+    """End the persistent data-loader workers of ``loops`` (those that ran) now.
+
+    A tool's process ends them as it exits. A caller that goes on in its process would leave
+    them to the garbage collector, which closes their queues before the loader's finalizer
+    can tell them to stop: each worker then sits out a 5 s timeout. The loaders stay usable
+    (a later pass starts new workers).
+    """
+    for loop in loops:
+        loader = getattr(loop, 'dataloader', None)
+        iterator = getattr(loader, '_iterator', None)
+        if iterator is not None:
+            loader._iterator = None
+            iterator._shutdown_workers()
+
+
 def train(args: argparse.Namespace):
     """Train as ``tools/train.py`` with ``args`` (from :func:`parse_train_args`) does, in a
     process already set up for it; returns the runner."""
     runner = _build_runner(args, build_train_config,
                            '--resume-from' if args.resume_from else None)
     runner.train()
+    tested = False
     if args.test_last:
         runner.logger.info('--test-last: testing the final weights')
         runner.test_checkpoint(None)
+        tested = True
     if args.test_best:
         best = runner.message_hub.get_info('best_ckpt')
         if best:
             runner.logger.info(f'--test-best: testing {best}')
             runner.test_checkpoint(best)
+            tested = True
         else:
             runner.logger.warning('--test-best: no best checkpoint was saved (did validation '
                                   'run?); skipped.')
+    _end_loader_workers(runner.train_loop, runner.val_loop, runner.test_loop if tested else None)
     return runner
 
 
@@ -241,4 +261,6 @@ def test(args: argparse.Namespace) -> dict:
     if args.fuse_conv_bn:
         runner.logger.info('--fuse-conv-bn: the transformer backbones have no Conv+BN pairs; '
                            'nothing to fuse.')
-    return runner.test()
+    metrics = runner.test()
+    _end_loader_workers(runner.test_loop)
+    return metrics

@@ -1,21 +1,25 @@
 """The built-in benchmark's steps, shared by ``tools/quickstart.py`` and
-``tools/analysis/ablation.py``: make the data and the image model, then train and test with
-the same ``tools/train.py`` / ``tools/test.py`` commands a user runs on Kinetics.
+``tools/analysis/ablation.py``: make the data and the image model, then train and test in
+this process with the functions ``tools/train.py`` and ``tools/test.py`` run
+(:mod:`mmaction.engine.commands`), given the command lines a user types on Kinetics.
 """
+import contextlib
+import gc
+import io
 import json
+import logging
 import os
 import os.path as osp
-import subprocess
+import random
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+import traceback
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from mmaction.utils.fileio import write_text_atomic
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'recognition', 'vit', 'vitclip_tiny_synthetic.py')
 TOWER_FILE = 'tiny_clip.pt'
 
 
@@ -71,55 +75,154 @@ def _cfg_args(options: Dict[str, object]) -> List[str]:
     return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()] if options else []
 
 
-# lines of tools/train.py and tools/test.py worth showing while they run (all go to the log)
+# lines of the training and test output worth showing while they run (all go to the log)
 PROGRESS_MARKS = ('Epoch(', 'Tunable parameters', 'Accuracy over', 'Error', 'Traceback')
 
 
-def _run(cmd: Sequence[str], log_file: Optional[str], echo, show_progress: bool) -> float:
-    """Run ``cmd`` from the repository root, its output into ``log_file`` (if given);
-    with ``show_progress``, the lines carrying losses, metrics and ETA are echoed too."""
-    echo('$ ' + ' '.join(cmd))
-    start = time.time()
+class _Output(io.TextIOBase):
+    """A run's stdout and stderr: all of it into the log file (written through, so that a
+    data-loader worker forked meanwhile inherits no buffered text); with ``show_progress``
+    the lines carrying losses, metrics and ETA are echoed to the console too."""
+
+    def __init__(self, log, console, echo, show_progress: bool):
+        self.log, self.console, self.echo = log, console, echo
+        self.show_progress = show_progress
+        self._line = ''
+
+    @property
+    def encoding(self) -> str:
+        return self.log.encoding
+
+    def fileno(self) -> int:  # output written below Python lands in the log too
+        return self.log.fileno()
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        self.log.flush()
+        if self.show_progress:
+            *lines, self._line = (self._line + text).split('\n')
+            for line in lines:
+                if any(mark in line for mark in PROGRESS_MARKS):
+                    with contextlib.redirect_stdout(self.console):
+                        self.echo(line.rstrip().rsplit('\r', 1)[-1])
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+
+
+@contextlib.contextmanager
+def _output_into(log_file: Optional[str], echo, show_progress: bool):
+    """The run's output into ``log_file`` (if given). On an error its traceback goes there
+    too, and the end of the file is echoed before the error propagates."""
     if log_file is None:
-        returncode = subprocess.run(cmd, cwd=REPO).returncode
-    else:
-        with open(log_file, 'w') as log, subprocess.Popen(
-                cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                bufsize=1) as proc:
-            for line in proc.stdout:
-                log.write(line)
-                if show_progress and any(mark in line for mark in PROGRESS_MARKS):
-                    echo(line.rstrip().rsplit('\r', 1)[-1])
-            returncode = proc.wait()
-    if returncode:
-        where = ''
-        if log_file:
-            with open(log_file) as f:
-                tail = ''.join(f.readlines()[-25:])
-            where = f'; the end of its output ({log_file}):\n{tail}'
-        raise RuntimeError(f'command failed with exit code {returncode}: '
-                           + ' '.join(cmd) + where)
+        yield
+        return
+    try:
+        with open(log_file, 'w') as log:
+            out = _Output(log, sys.stdout, echo, show_progress)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                try:
+                    yield
+                except BaseException:
+                    traceback.print_exc()
+                    raise
+    except BaseException:
+        with open(log_file) as f:
+            tail = ''.join(f.readlines()[-25:])
+        echo(f'failed; the end of its output ({log_file}):\n{tail}')
+        raise
+
+
+def _named_instance_classes() -> list:
+    """mmengine's classes of named global instances (loggers, message hubs, visualizers,
+    default scopes ...), each with its own registry of instances."""
+    from mmengine.utils import ManagerMixin
+    found, todo = [], [ManagerMixin]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+_last_end = ''  # the second the previous run in this process ended in
+
+
+@contextlib.contextmanager
+def _own_process_state():
+    """What a process of its own gives a run, and taking back what the run leaves behind.
+
+    * Its own timestamp: mmengine names the run's log folder, logger, message hub and
+      visualizer after the second the runner starts, and hands back the existing instance
+      for a name it has seen; so the run starts in a later second than the last one ended.
+    * Afterwards, the named instances it created are dropped (mmengine keeps them in each
+      class's ``_instance_dict``, the newest being the "current" one) and their log files
+      closed, so that the caller's current logger, message hub and default scope are its own
+      again; and the state of ``random``, ``numpy`` and ``torch`` (which the runner seeds) is
+      put back. (The run ends its data-loader workers itself.)
+    """
+    global _last_end
+    import torch
+    while time.strftime('%Y%m%d_%H%M%S') == _last_end:
+        time.sleep(0.05)
+    before = {cls: set(cls._instance_dict) for cls in _named_instance_classes()}
+    rng = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        for cls in _named_instance_classes():
+            for name in set(cls._instance_dict) - before.get(cls, set()):
+                instance = cls._instance_dict.pop(name)
+                for handler in list(getattr(instance, 'handlers', ())):
+                    if isinstance(handler, logging.FileHandler):
+                        instance.removeHandler(handler)
+                        handler.close()
+        random.setstate(rng[0])
+        np.random.set_state(rng[1])
+        torch.set_rng_state(rng[2])
+        if cuda_rng is not None:
+            torch.cuda.set_rng_state_all(cuda_rng)
+        gc.collect()  # the runner is a reference cycle: free it (the model ...) before the next
+        _last_end = time.strftime('%Y%m%d_%H%M%S')
+
+
+def _run(command: str, argv: List[str], log_file: Optional[str], echo,
+         show_progress: bool) -> float:
+    """Do the work of ``python tools/{command}.py ARGV`` in this process, its output into
+    ``log_file`` (if given); returns the seconds it took. Errors propagate as raised."""
+    from mmengine.logging import MMLogger
+
+    from mmaction.engine import commands
+    parse, run = ((commands.parse_train_args, commands.train) if command == 'train' else
+                  (commands.parse_test_args, commands.test))
+    echo(f'$ python tools/{command}.py ' + ' '.join(argv))
+    start = time.time()
+    with _own_process_state(), _output_into(log_file, echo, show_progress):
+        # a new process logs through mmengine's default logger until the runner has its own
+        MMLogger.get_instance(f'synthetic_benchmark_{time.time_ns()}')
+        run(parse(argv))
     return time.time() - start
 
 
 def train(config: str, work_dir: str, options: Dict[str, object], seed: int = 0,
           log_file: Optional[str] = None, echo=print, show_progress: bool = False) -> float:
     """``tools/train.py CONFIG --validate`` into ``work_dir``; returns the seconds it took."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config, '--validate',
-           '--work-dir', work_dir, '--seed', str(seed)] + _cfg_args(options)
-    return _run(cmd, log_file, echo, show_progress)
+    argv = [config, '--validate', '--work-dir', work_dir, '--seed', str(seed)] + \
+        _cfg_args(options)
+    return _run('train', argv, log_file, echo, show_progress)
 
 
 def test(config: str, checkpoint: str, work_dir: str, options: Dict[str, object],
          log_file: Optional[str] = None, echo=print, show_progress: bool = False) -> dict:
     """``tools/test.py`` with the config's multi-view test pipeline; returns its metrics
-    (computed from the ``--dump`` file it writes) and the file's path."""
+    (computed from the ``--dump`` file it writes), the file's path and the seconds taken."""
     from mmaction.evaluation.metrics.acc_metric import mean_class_accuracy, top_k_accuracy
     dump = osp.join(work_dir, 'test_results.json')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), config, checkpoint, '--eval',
-           'top_k_accuracy', 'mean_class_accuracy', '--dump', dump, '--work-dir',
-           work_dir] + _cfg_args(options)
-    seconds = _run(cmd, log_file, echo, show_progress)
+    argv = [config, checkpoint, '--eval', 'top_k_accuracy', 'mean_class_accuracy', '--dump',
+            dump, '--work-dir', work_dir] + _cfg_args(options)
+    seconds = _run('test', argv, log_file, echo, show_progress)
     with open(dump) as f:
         records = [r for r in json.load(f) if not r.get('decode_failed')]
     scores = np.array([r['pred_score'] for r in records])

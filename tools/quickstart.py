@@ -5,9 +5,9 @@
 1. writes a synthetic video benchmark (mp4 files) whose classes only motion tells apart;
 2. pretrains a small CLIP-shaped image model on single frames and saves it in OpenAI's
    file layout;
-3. trains AIM on top of it with ``tools/train.py --validate`` (the frozen image model gets
-   temporal, spatial and joint adapters; only those are trained);
-4. tests it with ``tools/test.py`` on 3 views per video;
+3. trains AIM on top of it as ``tools/train.py --validate`` does, in this process (the
+   frozen image model gets temporal, spatial and joint adapters; only those are trained);
+4. tests it as ``tools/test.py`` does, on 3 views per video;
 5. prints top-1/top-5 and the tunable/total parameters, and draws the training curves and
    the confusion matrix.
 
@@ -20,9 +20,12 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)  # run from a checkout
 
-from mmaction.apis import synthetic_benchmark as bench  # noqa: E402
+from mmaction.synthetic import benchmark as bench  # noqa: E402
+
+CONFIG = osp.join(ROOT, 'configs', 'recognition', 'vit', 'vitclip_tiny_synthetic.py')
 
 
 def parse_args(argv=None):
@@ -50,7 +53,7 @@ def banner(step, text):
 def load_tool(name):
     """A ``tools/analysis`` script as a module (``tools`` is not a package)."""
     import importlib.util
-    path = osp.join(bench.REPO, 'tools', 'analysis', f'{name}.py')
+    path = osp.join(ROOT, 'tools', 'analysis', f'{name}.py')
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -84,16 +87,16 @@ def main(argv=None):
     for item in args.cfg_options:
         key, _, value = item.partition('=')
         options[key] = value
-    counts = bench.parameter_counts(bench.CONFIG, options)
+    counts = bench.parameter_counts(CONFIG, options)
 
     banner(3, 'Training AIM (tools/train.py --validate)')
-    times['training'] = bench.train(bench.CONFIG, work_dir, options, seed=args.seed,
+    times['training'] = bench.train(CONFIG, work_dir, options, seed=args.seed,
                                     log_file=osp.join(work_dir, 'train_stdout.log'),
                                     show_progress=True)
     checkpoint = bench.last_checkpoint(work_dir)
 
     banner(4, 'Multi-view test (tools/test.py, 3 clips per video)')
-    metrics = bench.test(bench.CONFIG, checkpoint, work_dir, options,
+    metrics = bench.test(CONFIG, checkpoint, work_dir, options,
                          log_file=osp.join(work_dir, 'test_stdout.log'), show_progress=True)
     times['test'] = metrics['seconds']
 

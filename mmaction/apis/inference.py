@@ -28,6 +28,7 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmaction.checkpoint import load_into
+from mmaction.datasets.transforms import FramesDecode
 from mmaction.engine import apply_cfg_options, translate_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
@@ -98,35 +99,6 @@ def _is_open_step(step) -> bool:
 def _is_decode_step(step) -> bool:
     """``DecordDecode``, ``PyAVDecode``, ``OpenCVDecode``, ``RawFrameDecode`` ..."""
     return _step_type(step).endswith('Decode')
-
-
-class FramesDecode:
-    """The in-memory stand-in for a decoder: takes the sampled frames from an array.
-
-    Reads ``frame_inds`` (counting from ``start_index`` 0) and the array given to the
-    constructor; writes ``imgs`` (num_frames, H, W, 3) uint8, ``original_shape``,
-    ``img_shape``, as the decoders do.
-    """
-
-    def __init__(self, frames: np.ndarray):
-        self.frames = frames
-
-    def __call__(self, results: dict) -> dict:
-        inds = np.asarray(results['frame_inds'], dtype=np.int64).reshape(-1)
-        if inds.size == 0:
-            raise ValueError('frame_inds is empty: the test pipeline needs a sampler '
-                             '(SampleFrames ...) before its decoder')
-        if inds.min() < 0 or inds.max() >= len(self.frames):
-            raise ValueError(f'frame index {int(inds.max())} is outside the {len(self.frames)} '
-                             'frames given')
-        imgs = self.frames[inds]
-        results['imgs'] = imgs
-        results['original_shape'] = imgs.shape[1:3]
-        results['img_shape'] = imgs.shape[1:3]
-        return results
-
-    def __repr__(self) -> str:
-        return f'FramesDecode(frames={tuple(self.frames.shape)})'
 
 
 def as_frames(video) -> np.ndarray:

@@ -11,7 +11,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from mmaction.models.backbones.vit_clip import QuickGELU
+from mmaction.models.common import QuickGELU
 
 
 class _Block(nn.Module):

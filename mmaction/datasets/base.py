@@ -5,15 +5,15 @@ Unreadable videos (:class:`VideoDecodeError` from a decoder: missing, empty, tru
 video stream, no frames):
 
 - training: a randomly drawn other sample is returned instead, and the packed sample's
-  metainfo ``substitutions`` lists ``{'filename', 'error'}`` of every video it replaces. That
-  record travels with the batch out of the data-loader workers, so the main process can count
-  (:class:`mmaction.engine.hooks.BadVideoHook` warns once per bad file, reports per epoch
-  and stops the run when more than ``max_bad_fraction`` of an epoch was substituted). The
-  workers do not warn themselves: they live for the whole run and would each warn anew.
-- test mode: nothing is silently replaced. The sample keeps its own label and carries
-  metainfo ``decode_failed=True``, ``filename``, ``error``; its inputs are borrowed from the
-  next readable video so the batch keeps its shape. The accuracy metric leaves it out and
-  reports it.
+  :attr:`~mmaction.structures.ActionDataSample.substitutions` lists every video it replaces.
+  That record travels with the batch out of the data-loader workers, so the main process can
+  count (:class:`mmaction.engine.hooks.BadVideoHook` warns once per bad file, reports per
+  epoch and stops the run when more than ``max_bad_fraction`` of an epoch was substituted).
+  The workers do not warn themselves: they live for the whole run and would each warn anew.
+- test mode: nothing is silently replaced. The sample keeps its own label and is marked
+  :attr:`~mmaction.structures.ActionDataSample.decode_failed` (with ``filename`` and
+  ``error``); its inputs are borrowed from the next readable video so the batch keeps its
+  shape. The accuracy metric leaves it out and reports it.
 """
 import logging
 import os.path as osp
@@ -27,7 +27,7 @@ from mmengine.fileio import get_text
 from mmengine.logging import print_log
 
 from mmaction.registry import TRANSFORMS
-from mmaction.structures import ActionDataSample
+from mmaction.structures import ActionDataSample, VideoIssue
 from .sampler import SeededIndex
 from .transforms.loading import VideoDecodeError
 
@@ -279,8 +279,8 @@ class BaseActionDataset(BaseDataset):
             except VideoDecodeError as err:
                 errors.append(err)
                 continue
-            packed['data_samples'].set_metainfo(dict(substitutions=[
-                dict(filename=e.filename, error=e.reason) for e in errors]))
+            packed['data_samples'].set_substitutions(
+                [VideoIssue(filename=e.filename, error=e.reason) for e in errors])
             return packed
         listed = '\n  '.join(str(e) for e in errors[:10])
         raise RuntimeError(f'{len(errors)} videos in a row could not be read (the dataset has '
@@ -301,9 +301,8 @@ class BaseActionDataset(BaseDataset):
             raise RuntimeError(f'{err.filename} cannot be read ({err.reason}) and no other '
                                f'video of {self.ann_file} can stand in for its inputs')
         info = self.get_data_info(idx)
-        sample = ActionDataSample(metainfo=dict(
-            filename=info.get('filename', info.get('frame_dir')), decode_failed=True,
-            error=err.reason))
+        sample = ActionDataSample().set_decode_failure(
+            info.get('filename', info.get('frame_dir')), err.reason)
         if 'frame_dir' in info:
             sample.set_metainfo(dict(frame_dir=info['frame_dir']))
         if info.get('label') is not None:

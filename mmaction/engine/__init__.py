@@ -1,14 +1,13 @@
 """Training and testing engine: AIM's config dialect on mmengine's Runner.
 
 Importing this package registers the runner, training loop, hooks, optimizer glue,
-learning-rate scheduler, ``DumpResults`` metric and (through
-:mod:`mmaction.utils.randomness`) the data loader ``worker_init_fn`` in the ``mmaction``
-registries. Checkpoint files are read, written and loaded by :mod:`mmaction.checkpoint`;
-the engine decides when (its ``CheckpointHook``) and resumes runs (:mod:`.resume`).
+learning-rate scheduler and (through :mod:`mmaction.utils.randomness`) the data loader
+``worker_init_fn`` in the ``mmaction`` registries. Checkpoint files are read, written and
+loaded by :mod:`mmaction.checkpoint`; the engine decides when (its ``CheckpointHook``) and
+resumes runs (:mod:`.resume`).
 """
 from .config_checks import ConfigError, apply_cfg_options
 from .config_dialect import adapt_to_device, translate_config
-from .dump_results import DumpResults
 from .hooks import *  # noqa: F401,F403
 from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
@@ -18,7 +17,7 @@ from .runner import ActionRunner
 
 __all__ = [
     'ConfigError', 'apply_cfg_options',
-    'adapt_to_device', 'translate_config', 'DumpResults', 'EpochBasedTrainLoop', 'ValLoop',
+    'adapt_to_device', 'translate_config', 'EpochBasedTrainLoop', 'ValLoop',
     'TestLoop',
     'LrConfigScheduler',
     'AutocastOptimWrapper', 'TrainableParamsOptimWrapperConstructor', 'resolve_precision',

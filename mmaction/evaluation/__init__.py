@@ -1,9 +1,10 @@
-"""Evaluation metrics; importing this package registers them in ``METRICS``."""
+"""Evaluation metrics and the per-video results writer (``tools/test.py --out/--dump``);
+importing this package registers them in ``METRICS``."""
 from .confusion import (TestResults, confusion_matrix, per_class_accuracy,
                         read_annotation_labels, read_test_results)
-from .metrics import AccMetric, mean_class_accuracy, top_k_accuracy
+from .metrics import AccMetric, DumpResults, mean_class_accuracy, top_k_accuracy
 
 __all__ = [
-    'AccMetric', 'mean_class_accuracy', 'top_k_accuracy', 'TestResults', 'confusion_matrix',
-    'per_class_accuracy', 'read_annotation_labels', 'read_test_results'
+    'AccMetric', 'DumpResults', 'mean_class_accuracy', 'top_k_accuracy', 'TestResults',
+    'confusion_matrix', 'per_class_accuracy', 'read_annotation_labels', 'read_test_results'
 ]

@@ -1,3 +1,3 @@
-from .action_data_sample import ActionDataSample
+from .action_data_sample import ActionDataSample, MetaField, VideoIssue
 
-__all__ = ['ActionDataSample']
+__all__ = ['ActionDataSample', 'MetaField', 'VideoIssue']

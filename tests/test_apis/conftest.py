@@ -33,7 +33,7 @@ def _run(args):
 def tiny_run(tmp_path_factory):
     from mmengine.logging import MMLogger
 
-    from mmaction.datasets.synthetic import generate_dataset
+    from mmaction.synthetic.videos import generate_dataset
     MMLogger.get_current_instance()  # made here, not inside a test that captures stdout
     root = tmp_path_factory.mktemp('apis')
     paths = generate_dataset(str(root / 'data'), num_train=8, num_val=4, size=64,

@@ -1,7 +1,7 @@
 """The quickstart's image model: it learns, and it is saved in OpenAI's file layout."""
 import torch
 
-from mmaction.apis.tiny_clip import pretrain_tiny_clip
+from mmaction.synthetic.tiny_clip import pretrain_tiny_clip
 from mmaction.checkpoint.clip import is_torchscript_archive, load_clip_into
 from mmaction.models.backbones.vit_clip import ViT_CLIP
 

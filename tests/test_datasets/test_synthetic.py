@@ -8,10 +8,10 @@ import av
 import numpy as np
 import pytest
 
-from mmaction.datasets.synthetic import (class_names, generate_dataset, lane_directions,
-                                         render_clip, sample_clip_spec)
 from mmaction.datasets.transforms import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit,
                                           PyAVDecode, PyAVInit)
+from mmaction.synthetic.videos import (class_names, generate_dataset, lane_directions,
+                                       render_clip, sample_clip_spec)
 
 ARGS = dict(num_train=6, num_val=4, size=64, num_frames=16, seed=3)
 
@@ -87,7 +87,7 @@ def test_every_backend_decodes_the_rendered_frames(dataset, init, decode):
 
 
 def _spec_from_dict(d):
-    from mmaction.datasets.synthetic import ClipSpec, ObjectSpec
+    from mmaction.synthetic.videos import ClipSpec, ObjectSpec
     d = copy.deepcopy(d)
     d['objects'] = [ObjectSpec(**o) for o in d['objects']]
     return ClipSpec(**d)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmaction.engine import DumpResults
+from mmaction.evaluation import DumpResults
 
 
 def _samples():

@@ -11,8 +11,8 @@ import sys
 import pytest
 import torch
 
-from mmaction.datasets.synthetic import generate_dataset
 from mmaction.models.backbones import SwinTransformer2D
+from mmaction.synthetic.videos import generate_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -5,8 +5,8 @@
 
 Trains and tests, with the same data and image model, the frozen space-only baseline, then
 spatial, temporal and joint adaptation added in turn (the last is full AIM), and full
-fine-tuning of the same model for reference. Each run is ``tools/train.py --validate`` then
-``tools/test.py`` (3 views per video); logs go to ``--work-dir``.
+fine-tuning of the same model for reference. Each run does what ``tools/train.py --validate``
+then ``tools/test.py`` (3 views per video) do, in this process; logs go to ``--work-dir``.
 """
 import argparse
 import datetime
@@ -18,13 +18,14 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
 
-from mmaction.apis import synthetic_benchmark as bench  # noqa: E402
+from mmaction.synthetic import benchmark as bench  # noqa: E402
 from mmaction.utils.fileio import write_text_atomic  # noqa: E402
 from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
 
-VIT = osp.join(bench.REPO, 'configs', 'recognition', 'vit')
+VIT = osp.join(ROOT, 'configs', 'recognition', 'vit')
 VARIANTS = [
     ('frozen space-only baseline', 'vitclip_tiny_synthetic_space_only.py'),
     ('+ spatial adaptation', 'vitclip_tiny_synthetic_spatial.py'),
@@ -39,7 +40,7 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, nargs='+', default=[0])
     p.add_argument('--work-dir', default='work_dirs/ablation')
     p.add_argument('--data-root', default='data/synthetic')
-    p.add_argument('--out', default=osp.join(bench.REPO, 'docs', 'synthetic_benchmark.md'))
+    p.add_argument('--out', default=osp.join(ROOT, 'docs', 'synthetic_benchmark.md'))
     p.add_argument('--only', nargs='+', help='config file names to run (default: all)')
     p.add_argument('--tiny', action='store_true', help='seconds-long smoke run')
     return p.parse_args(argv)
@@ -66,9 +67,9 @@ def write_report(path, rows, seeds, command, data_args):
         'Two classes (an object moving right or left, wrapping around the frame edges) that no',
         'single frame and no average of frames can tell apart; chance is 50%. The image model',
         'is the small CLIP-shaped ViT that `tools/quickstart.py` pretrains on single frames',
-        '(`mmaction/apis/tiny_clip.py`). Top-1 on the validation split, 3 views per video',
-        '(`tools/test.py`); train time is the wall time of `tools/train.py` (with validation',
-        'every epoch and process start-up).',
+        '(`mmaction/synthetic/tiny_clip.py`). Top-1 on the validation split, 3 views per video',
+        '(as `tools/test.py`); train time is the wall time of training as `tools/train.py`',
+        'does it (with validation every epoch).',
         '',
         f'Seeds: {", ".join(map(str, seeds))}' + (' (mean, and range over seeds)'
                                                    if len(seeds) > 1 else '') + '.',

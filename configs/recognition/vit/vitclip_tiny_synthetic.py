@@ -1,8 +1,8 @@
 # AIM on the built-in synthetic benchmark (tools/quickstart.py makes the data and the image
 # model): an object moving left or right, wrapping around the frame edges; 2 classes that no
-# single frame and no average of frames can tell apart (mmaction/datasets/synthetic.py).
+# single frame and no average of frames can tell apart (mmaction/synthetic/videos.py).
 # The image model is a CLIP-shaped ViT (32 px input, 8 px patches, width 64, 4 blocks)
-# pretrained on single frames (mmaction/apis/tiny_clip.py) and saved in OpenAI's layout.
+# pretrained on single frames (mmaction/synthetic/tiny_clip.py) and saved in OpenAI's layout.
 _base_ = ['../../_base_/default_runtime.py']
 
 model = dict(

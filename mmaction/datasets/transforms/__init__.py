@@ -5,15 +5,15 @@ from .augment import (BrightnessContrastSaturationHueJitter, CenterCrop, ColorJi
 from .base import BaseTransform
 from .formatting import (Collect, FormatShape, ImageToTensor, PackActionInputs, ToTensor,
                          Transpose)
-from .loading import (DecordDecode, DecordInit, FrameSelector, OpenCVDecode, OpenCVInit,
-                      PyAVDecode, PyAVInit, RawFrameDecode, VideoDecodeError)
+from .loading import (DecordDecode, DecordInit, FrameSelector, FramesDecode, OpenCVDecode,
+                      OpenCVInit, PyAVDecode, PyAVInit, RawFrameDecode, VideoDecodeError)
 from .rand_augment import Imgaug, RandAugment
 from .sampling import DenseSampleFrames, SampleFrames, UniformSampleFrames
 
 __all__ = [
     'BaseTransform', 'BrightnessContrastSaturationHueJitter', 'CenterCrop', 'Collect',
     'ColorJitter', 'DecordDecode', 'DecordInit', 'DenseSampleFrames', 'Flip', 'FormatShape',
-    'FrameSelector', 'ImageToTensor', 'Imgaug', 'MultiGroupCrop', 'MultiScaleCrop',
+    'FrameSelector', 'FramesDecode', 'ImageToTensor', 'Imgaug', 'MultiGroupCrop', 'MultiScaleCrop',
     'Normalize', 'OpenCVDecode', 'OpenCVInit', 'PackActionInputs', 'PyAVDecode', 'PyAVInit',
     'RandAugment', 'RandomCrop', 'RandomErasing', 'RandomResizedCrop', 'RawFrameDecode',
     'Resize', 'SampleFrames', 'TenCrop', 'ThreeCrop', 'ToTensor', 'Transpose',

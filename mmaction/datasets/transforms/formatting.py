@@ -16,8 +16,8 @@ from .base import BaseTransform
 
 #: metainfo every packed sample carries when the pipeline produced it (``decoder_fallback``:
 #: a video decord could not decode, decoded with PyAV; see ``DecordInit``)
-DEFAULT_META_KEYS = ('filename', 'frame_dir', 'frame_inds', 'num_clips', 'clip_len',
-                     'decoder_fallback')
+DEFAULT_META_KEYS = (ActionDataSample.filename.name, 'frame_dir', 'frame_inds', 'num_clips',
+                     'clip_len', ActionDataSample.decoder_fallback.name)
 
 
 @TRANSFORMS.register_module()

@@ -1,4 +1,5 @@
-"""Decoders: read only the sampled frames of a video (or frame folder) as uint8 RGB.
+"""Decoders: read only the sampled frames of a video (a file, a frame folder, or frames in
+memory) as uint8 RGB.
 
 Each backend is an ``*Init`` step, which opens the file and writes ``total_frames`` and a
 ``video_reader`` handle, and a ``*Decode`` step, which reads ``frame_inds``, decodes each
@@ -28,6 +29,7 @@ import cv2
 import numpy as np
 
 from mmaction.registry import TRANSFORMS
+from mmaction.structures import ActionDataSample, VideoIssue
 from .base import BaseTransform
 
 
@@ -133,7 +135,7 @@ def _check_inds(inds: np.ndarray, total: int, results: dict) -> None:
         raise ValueError('frame_inds is empty: put a sampler (SampleFrames ...) before the '
                          'decoder in the pipeline')
     if inds.min() < 0 or inds.max() >= total:
-        source = results.get('filename', results.get('frame_dir'))
+        source = results.get('filename', results.get('frame_dir', 'the frames given'))
         raise ValueError(
             f'{source}: frame index {int(inds.min() if inds.min() < 0 else inds.max())} is '
             f'outside the video (frames 0..{total - 1}). Video datasets count frames from 0: '
@@ -165,10 +167,11 @@ def _store(results: dict, imgs: np.ndarray) -> dict:
 
 
 # ---------------------------------------------------------------------------------- decord
-#: results / metainfo key of a video that decord could not decode and PyAV did:
-#: ``{'filename', 'error'}`` with decord's error. The packers carry it into the metainfo, so
-#: that BadVideoHook (training) and AccMetric (testing) count these files apart.
-FALLBACK_KEY = 'decoder_fallback'
+#: results key of a video that decord could not decode and PyAV did, a
+#: :class:`~mmaction.structures.VideoIssue` with decord's error. The packers carry it into
+#: :attr:`ActionDataSample.decoder_fallback <mmaction.structures.ActionDataSample>`, so that
+#: BadVideoHook (training) and AccMetric (testing) count these files apart.
+FALLBACK_KEY = ActionDataSample.decoder_fallback.name
 _SOURCE_KEY = 'decord_source'  # where DecordDecode reopens a file with PyAV
 
 
@@ -182,7 +185,7 @@ def _fall_back_to_pyav(results: dict, source: '_FileSource', failure: VideoDecod
         video = _open_pyav(filename, source.open(filename))
     except VideoDecodeError as err:
         raise VideoDecodeError(filename, f'{failure.reason}; {err.reason}') from failure
-    results[FALLBACK_KEY] = dict(filename=filename, error=failure.reason)
+    results[FALLBACK_KEY] = VideoIssue(filename=filename, error=failure.reason)
     return video
 
 
@@ -623,6 +626,27 @@ class OpenCVDecode(BaseTransform):
         finally:
             reader.release()
         return _store(results, _expand(out, uniq, inverse))
+
+
+# ---------------------------------------------------------------------------------- arrays
+class FramesDecode(BaseTransform):
+    """The decoder of frames already in memory (the inference API's array input): takes the
+    sampled frames from the array given to the constructor.
+
+    Reads ``frame_inds`` (counting from ``start_index`` 0); writes ``imgs`` (num_frames, H,
+    W, 3) uint8, ``original_shape``, ``img_shape``, as the decoders do. Not registered: its
+    argument is the array itself, which no config holds.
+    """
+
+    def __init__(self, frames: np.ndarray):
+        self.frames = frames
+
+    def transform(self, results: dict) -> dict:
+        uniq, inverse = _unique_frames(results, len(self.frames))
+        return _store(results, _expand(self.frames[uniq], uniq, inverse))
+
+    def __repr__(self) -> str:
+        return f'FramesDecode(frames={tuple(self.frames.shape)})'
 
 
 # ---------------------------------------------------------------------------------- frames

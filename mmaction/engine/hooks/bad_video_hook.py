@@ -7,6 +7,7 @@ from mmengine.dist import all_gather_object, all_reduce
 from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
+from mmaction.structures import ActionDataSample
 from ..resume import resumed_batches
 
 
@@ -107,11 +108,11 @@ class BadVideoHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         samples = (data_batch or {}).get('data_samples', ())
         for sample in samples:
-            fallback = sample.metainfo.get('decoder_fallback')
+            fallback = ActionDataSample.decoder_fallback.of(sample)
             if fallback:
                 self.fallbacks.append(fallback)
                 self._warn_fallback(runner, fallback)
-            records = sample.metainfo.get('substitutions')
+            records = ActionDataSample.substitutions.of(sample)
             if records:
                 self.substituted += 1
                 self.bad_files.extend(records)

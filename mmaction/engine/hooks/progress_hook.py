@@ -1,4 +1,6 @@
 """A progress bar while testing (rank 0)."""
+import sys
+
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.utils import ProgressBar
@@ -29,7 +31,9 @@ class TestProgressBarHook(Hook):
         self._done = 0
         self._log_interval = next((getattr(h, 'interval', 0) for h in runner.hooks
                                    if type(h).__name__ == 'LoggerHook'), 0)
-        self._bar = ProgressBar(self._total)
+        # sys.stdout as it is now (ProgressBar's default is the one it was imported with), so
+        # the bar goes where the run's output is redirected
+        self._bar = ProgressBar(self._total, file=sys.stdout)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if self._bar is None:

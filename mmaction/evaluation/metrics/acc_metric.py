@@ -8,6 +8,7 @@ from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
 from mmaction.registry import METRICS
+from mmaction.structures import ActionDataSample
 
 
 def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, topk: Sequence[int]) -> List[float]:
@@ -32,10 +33,11 @@ class AccMetric(BaseMetric):
     """Accuracy of video classification.
 
     Reads, per data sample, ``pred_score`` ((K,), or (views, K) whose rows are averaged),
-    ``gt_label`` and the metainfo ``decode_failed``/``filename``/``error`` of samples whose
-    video could not be read. Those are left out of every number; the log says how many
-    videos the numbers cover and lists the ones that failed. Videos that decord could not
-    decode and PyAV did (metainfo ``decoder_fallback``) count, and are listed apart.
+    ``gt_label`` and the :class:`~mmaction.structures.ActionDataSample` fields
+    ``decode_failed``/``filename``/``error`` of samples whose video could not be read. Those
+    are left out of every number; the log says how many videos the numbers cover and lists
+    the ones that failed. Videos that decord could not decode and PyAV did
+    (``decoder_fallback``) count, and are listed apart.
 
     Args:
         metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'``.
@@ -85,10 +87,10 @@ class AccMetric(BaseMetric):
                 raise ValueError(f'AccMetric needs one label per video; '
                                  f"{sample.get('filename')} has {label.tolist()}")
             self.results.append(dict(score=score, label=int(label[0]),
-                                     failed=bool(sample.get('decode_failed', False)),
-                                     filename=sample.get('filename'),
-                                     error=sample.get('error'),
-                                     fallback=sample.get('decoder_fallback')))
+                                     failed=bool(ActionDataSample.decode_failed.of(sample)),
+                                     filename=ActionDataSample.filename.of(sample),
+                                     error=ActionDataSample.error.of(sample),
+                                     fallback=ActionDataSample.decoder_fallback.of(sample)))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()

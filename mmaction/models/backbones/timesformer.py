@@ -24,10 +24,10 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
-from ..common import DropPath, LayerNorm
+from ..common import DropPath, LayerNorm, QuickGELU
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
-from .vit_clip import MultiheadSelfAttention, QuickGELU
+from .vit_clip import MultiheadSelfAttention
 
 
 class DividedSpaceTimeBlock(nn.Module):

@@ -23,18 +23,11 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
-from ..common import Adapter, DropPath, LayerNorm
+from ..common import Adapter, DropPath, LayerNorm, QuickGELU
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
-
-
-class QuickGELU(nn.Module):
-    """CLIP's activation: ``x * sigmoid(1.702 x)``."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.sigmoid(1.702 * x)
 
 
 class MultiheadSelfAttention(nn.Module):

@@ -9,6 +9,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmaction.registry import METRICS
+from mmaction.structures import ActionDataSample
 from mmaction.utils.fileio import write_bytes_atomic
 
 
@@ -44,16 +45,16 @@ class DumpResults(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             score = _numpy(sample['pred_score']).astype(np.float32)
-            item = dict(filename=sample.get('filename'),
+            item = dict(filename=ActionDataSample.filename.of(sample),
                         gt_label=int(_numpy(sample['gt_label']).reshape(-1)[0])
                         if 'gt_label' in sample else None,
                         pred_label=int(_numpy(sample['pred_label']).reshape(-1)[0])
                         if 'pred_label' in sample else int(score.reshape(-1, score.shape[-1])
                                                            .mean(0).argmax()),
                         pred_score=score,
-                        decode_failed=bool(sample.get('decode_failed', False)))
+                        decode_failed=bool(ActionDataSample.decode_failed.of(sample)))
             if item['decode_failed']:
-                item['error'] = sample.get('error')
+                item['error'] = ActionDataSample.error.of(sample)
             self.results.append(item)
 
     def compute_metrics(self, results: List[dict]) -> dict:

@@ -2,7 +2,7 @@
 
 The newcomer's benchmark cannot download CLIP, so it makes a stand-in: an image transformer
 with the module names of OpenAI's visual tower (:class:`CLIPImageTower`), trained for about a
-minute on still frames drawn like the benchmark's (:mod:`mmaction.datasets.synthetic`) and
+minute on still frames drawn like the benchmark's (:mod:`mmaction.synthetic.videos`) and
 saved as a TorchScript archive in OpenAI's layout, so that AIM loads it through the same
 ``pretrained=`` path as ``ViT-B-16.pt``.
 
@@ -26,7 +26,7 @@ from mmengine.logging import MMLogger
 from torch import nn
 
 from mmaction.checkpoint.openai_format import CLIPImageTower, save_openai_clip
-from mmaction.datasets.synthetic import SHAPES, render_clip, sample_clip_spec
+from mmaction.synthetic.videos import SHAPES, render_clip, sample_clip_spec
 
 OCC_ROWS, OCC_COLS = 4, 8  # class-token occupancy map
 

@@ -55,3 +55,7 @@ LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS, ['mmaction.eng
 VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, ['mmaction.engine'])
 VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, ['mmaction.engine'])
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, ['mmaction.datasets', 'mmaction.engine'])
+#: ``loader(backbone, pretrained)`` functions by backbone class name: the backbones look up
+#: who reads their ``pretrained`` file (``mmaction.checkpoint`` registers the readers), so
+#: model code imports no file format and ``checkpoint`` may import the models
+WEIGHT_LOADERS = Registry('weight loader', scope=SCOPE, locations=['mmaction.checkpoint'])

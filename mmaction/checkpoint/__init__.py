@@ -6,6 +6,8 @@ from .clip import (OPENAI_CLIP_FILES, clip_search_dirs, load_clip_into,
 from .frames import resample_clip_length
 from .io import CheckpointError, checkpoint_state_dict, read_checkpoint, to_plain
 from .load import load_into, load_state_dict_checked
+from .pretrained import (load_swin2d, load_swin3d, load_timesformer, load_vit_clip,
+                         load_vit_imagenet)
 from .ours import (TUNABLE_ONLY_KEY, complete_tunable_only, find_latest_checkpoint,
                    publish_checkpoint, tunable_state_dict)
 from .swin import load_swin_imagenet, load_video_swin, read_swin_imagenet

@@ -35,16 +35,16 @@ def device_peak_tflops(device_name: str, precision: str = 'bf16') -> Optional[fl
     return None
 
 
-def set_attention(model: nn.Module, impl: str) -> int:
-    """Switch every ViT_CLIP attention of ``model`` to ``'sdpa'`` or ``'math'`` (the explicit
-    softmax AIM's torch 1.10 computed); returns how many modules were switched."""
-    from mmaction.models.backbones.vit_clip import MultiheadSelfAttention
-    switched = 0
-    for module in model.modules():
-        if isinstance(module, MultiheadSelfAttention):
-            module.impl = impl
-            switched += 1
-    return switched
+def set_attention(model: nn.Module, impl: str) -> None:
+    """Switch the backbone's attention to ``'sdpa'`` or ``'math'`` (the explicit softmax AIM's
+    torch 1.10 computed), where the backbone offers both (ViT_CLIP)."""
+    backbone = getattr(model, 'backbone', model)
+    switch = getattr(backbone, 'set_attention_impl', None)
+    if switch is not None:
+        switch(impl)
+    elif impl != 'sdpa':
+        raise ValueError(f"{type(backbone).__name__} has one attention implementation; "
+                         f"attn_impl={impl!r} applies to ViT_CLIP only")
 
 
 def _sync(device: torch.device) -> None:

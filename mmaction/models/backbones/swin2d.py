@@ -22,6 +22,7 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
+from ..common.pretrained import load_pretrained
 from .swin_common import (FramePatchEmbed, FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging,
                           WindowAttention, effective_window, init_swin_weights,
                           shifted_window_attention, window_mask)
@@ -256,8 +257,7 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
         """Load the ImageNet Swin file if one is configured (patch embedding inflated over
         time, relative-position tables resized to the window, ``head.*`` dropped)."""
         if self.pretrained:
-            from mmaction.checkpoint.swin import load_swin_imagenet
-            load_swin_imagenet(self, self.pretrained)
+            load_pretrained(self)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:

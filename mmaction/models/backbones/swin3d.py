@@ -22,6 +22,7 @@ from torch.utils.checkpoint import checkpoint
 from mmaction.registry import MODELS
 from ..common import DropPath
 from ..common.drop_path import linear_drop_path_rates
+from ..common.pretrained import load_pretrained
 from .swin_common import (FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging, WindowAttention,
                           init_swin_weights, shifted_window_attention)
 
@@ -164,13 +165,8 @@ class SwinTransformer3D(FrozenStagesMixin, BaseModule):
     def init_weights(self) -> None:
         """Load ``pretrained``: inflate an ImageNet Swin (``pretrained2d``) or load a Video
         Swin checkpoint."""
-        if not self.pretrained:
-            return
-        from mmaction.checkpoint.swin import load_swin_imagenet, load_video_swin
-        if self.pretrained2d:
-            load_swin_imagenet(self, self.pretrained)
-        else:
-            load_video_swin(self, self.pretrained)
+        if self.pretrained:
+            load_pretrained(self)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,7 @@ from mmaction.registry import MODELS
 from ..common import DropPath, LayerNorm, QuickGELU
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.pretrained import load_pretrained
 from .vit_clip import MultiheadSelfAttention
 
 
@@ -127,8 +128,7 @@ class TimeSformer(BaseModule):
         """Load CLIP's image tower; ``t_attn``/``t_norm`` start as copies of each block's
         ``attn``/``ln_1``."""
         if self.pretrained:
-            from mmaction.checkpoint.clip import load_clip_into, timesformer_from_clip
-            load_clip_into(self, self.pretrained, derive=timesformer_from_clip)
+            load_pretrained(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 5 or x.shape[1] != 3:

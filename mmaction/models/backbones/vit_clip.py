@@ -26,6 +26,7 @@ from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm, QuickGELU
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.pretrained import load_pretrained
 
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
 
@@ -215,6 +216,14 @@ class ViT_CLIP(BaseModule):
         self._reported_lengths = set()
 
     # ------------------------------------------------------------------ weights
+    def set_attention_impl(self, impl: str) -> None:
+        """Every block's attention as ``'sdpa'`` or ``'math'`` (benchmarks compare both on
+        one model)."""
+        if impl not in ('sdpa', 'math'):
+            raise ValueError(f"attention impl must be 'sdpa' or 'math', got {impl!r}")
+        for block in self.transformer.resblocks:
+            block.attn.impl = impl
+
     def init_weights(self) -> None:
         """Load the pretrained image model if one is configured.
 
@@ -222,8 +231,7 @@ class ViT_CLIP(BaseModule):
         at zero, so after loading the model computes the image model frame by frame.
         """
         if self.pretrained:
-            from mmaction.checkpoint.clip import load_clip_into
-            load_clip_into(self, self.pretrained)
+            load_pretrained(self)
 
     # ------------------------------------------------------------------ forward
     def _check_input(self, x: torch.Tensor) -> None:

@@ -30,6 +30,7 @@ from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.pretrained import load_pretrained
 
 
 class Attention(nn.Module):
@@ -204,8 +205,7 @@ class ViT_ImageNet(BaseModule):
     def init_weights(self) -> None:
         """Load the ImageNet ViT if one is configured."""
         if self.pretrained:
-            from mmaction.checkpoint.vit_imagenet import load_vit_imagenet_into
-            load_vit_imagenet_into(self, self.pretrained)
+            load_pretrained(self)
 
     def _check_input(self, x: torch.Tensor) -> None:
         if x.ndim != 5 or x.shape[1] != self.patch_embed.proj.in_channels:

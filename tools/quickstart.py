@@ -103,9 +103,10 @@ def main(argv=None):
     banner(5, 'Plots')
     curve = osp.join(work_dir, 'training_curve.png')
     matrix = osp.join(work_dir, 'confusion_matrix.png')
-    load_tool('analyze_logs').main(['plot_curve', bench.scalars_file(work_dir), '--keys', 'loss', 'top1_acc',
-                       '--legend', 'AIM', '--out', curve])
-    load_tool('confusion_matrix').main([metrics['dump'], '--label-map', paths['label_map'], '--out', matrix])
+    load_tool('analyze_logs').main(['plot_curve', bench.scalars_file(work_dir), '--keys', 'loss',
+                                    'top1_acc', '--legend', 'AIM', '--out', curve])
+    load_tool('confusion_matrix').main([metrics['dump'], '--label-map', paths['label_map'],
+                                        '--out', matrix])
 
     total = sum(times.values())
     print('\n' + '=' * 72)

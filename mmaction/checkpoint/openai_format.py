@@ -120,7 +120,8 @@ def save_openai_clip(visual: CLIPImageTower, path: str, jit: bool = True,
             torch.save({k: v.half() if half else v for k, v in state.items()}, tmp)
         return
     side = int(round((visual.positional_embedding.shape[0] - 1)**0.5))
-    example = torch.zeros(1, 3, side * visual.conv1.kernel_size[0], side * visual.conv1.kernel_size[0])
+    pixels = side * visual.conv1.kernel_size[0]
+    example = torch.zeros(1, 3, pixels, pixels)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.jit's deprecation notices
         traced = torch.jit.trace(model, example, check_trace=False)

@@ -46,10 +46,10 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         tail = (1, 1, 1) if format_shape == 'NCTHW' else (1, 1)
         self.normalize = mean is not None
         if self.normalize:
-            self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 1, -1, *tail),
-                                 persistent=False)
-            self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 1, -1, *tail),
-                                 persistent=False)
+            for name, values in (('mean', mean), ('std', std)):
+                self.register_buffer(
+                    name, torch.tensor(values, dtype=torch.float32).view(1, 1, -1, *tail),
+                    persistent=False)
 
     def _stack(self, inputs) -> torch.Tensor:
         if isinstance(inputs, torch.Tensor):

@@ -28,11 +28,9 @@ from typing import Optional
 
 import numpy as np
 import torch
-
 from mmengine.dist import all_gather_object
 
 from mmaction.registry import FUNCTIONS
-
 
 #: ``CUBLAS_WORKSPACE_CONFIG`` values with which cuBLAS is reproducible (torch's
 #: deterministic mode refuses cuBLAS calls without one). ':4096:8': 8 buffers of 4 MiB per

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmaction.apis import init_recognizer, inference_recognizer
+from mmaction.apis import inference_recognizer, init_recognizer
 from tests.test_apis.conftest import run_tool
 
 

@@ -1,9 +1,9 @@
 """The quickstart's image model: it learns, and it is saved in OpenAI's file layout."""
 import torch
 
-from mmaction.synthetic.tiny_clip import pretrain_tiny_clip
 from mmaction.checkpoint.clip import is_torchscript_archive, load_clip_into
 from mmaction.models.backbones.vit_clip import ViT_CLIP
+from mmaction.synthetic.tiny_clip import pretrain_tiny_clip
 
 
 def test_pretraining_lowers_the_loss_and_saves_a_loadable_openai_archive(tmp_path):

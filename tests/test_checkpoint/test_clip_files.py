@@ -2,8 +2,13 @@
 import pytest
 import torch
 
-from mmaction.checkpoint.clip import (OPENAI_CLIP_FILES, is_torchscript_archive, load_clip_into,
-                                      read_clip_visual_state_dict, resolve_clip_file)
+from mmaction.checkpoint.clip import (
+    OPENAI_CLIP_FILES,
+    is_torchscript_archive,
+    load_clip_into,
+    read_clip_visual_state_dict,
+    resolve_clip_file,
+)
 from mmaction.models.backbones.vit_clip import ViT_CLIP
 from tests.helpers import TINY, half_rounded, make_clip_tower, write_clip_file
 

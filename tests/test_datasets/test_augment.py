@@ -4,10 +4,22 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from mmaction.datasets.transforms import (BrightnessContrastSaturationHueJitter, CenterCrop,
-                                          ColorJitter, Flip, Imgaug, MultiScaleCrop, Normalize,
-                                          RandAugment, RandomCrop, RandomErasing,
-                                          RandomResizedCrop, Resize, TenCrop, ThreeCrop)
+from mmaction.datasets.transforms import (
+    BrightnessContrastSaturationHueJitter,
+    CenterCrop,
+    ColorJitter,
+    Flip,
+    Imgaug,
+    MultiScaleCrop,
+    Normalize,
+    RandAugment,
+    RandomCrop,
+    RandomErasing,
+    RandomResizedCrop,
+    Resize,
+    TenCrop,
+    ThreeCrop,
+)
 from mmaction.datasets.transforms import rand_augment as ra
 
 MEAN = [122.769, 116.74, 104.04]

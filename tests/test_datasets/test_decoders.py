@@ -9,8 +9,16 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmaction.datasets.transforms import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit,
-                                          PyAVDecode, PyAVInit, RawFrameDecode, VideoDecodeError)
+from mmaction.datasets.transforms import (
+    DecordDecode,
+    DecordInit,
+    OpenCVDecode,
+    OpenCVInit,
+    PyAVDecode,
+    PyAVInit,
+    RawFrameDecode,
+    VideoDecodeError,
+)
 from .conftest import HEIGHT, NUM_FRAMES, WIDTH, encode, frame_index
 
 try:

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmaction.datasets.transforms import (Collect, FormatShape, PackActionInputs, ThreeCrop,
-                                          ToTensor)
+from mmaction.datasets.transforms import Collect, FormatShape, PackActionInputs, ThreeCrop, ToTensor
 from mmaction.structures import ActionDataSample
 
 

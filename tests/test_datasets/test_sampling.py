@@ -9,8 +9,12 @@ round(s*(i+1))]`` and takes the centre ``(start + end) // 2`` (test) or any fram
 import numpy as np
 import pytest
 
-from mmaction.datasets.transforms import (DenseSampleFrames, SampleFrames, UniformSampleFrames,
-                                          VideoDecodeError)
+from mmaction.datasets.transforms import (
+    DenseSampleFrames,
+    SampleFrames,
+    UniformSampleFrames,
+    VideoDecodeError,
+)
 
 
 def sample(sampler, total, start_index=0, **extra):

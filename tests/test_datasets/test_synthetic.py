@@ -8,10 +8,21 @@ import av
 import numpy as np
 import pytest
 
-from mmaction.datasets.transforms import (DecordDecode, DecordInit, OpenCVDecode, OpenCVInit,
-                                          PyAVDecode, PyAVInit)
-from mmaction.synthetic.videos import (class_names, generate_dataset, lane_directions,
-                                       render_clip, sample_clip_spec)
+from mmaction.datasets.transforms import (
+    DecordDecode,
+    DecordInit,
+    OpenCVDecode,
+    OpenCVInit,
+    PyAVDecode,
+    PyAVInit,
+)
+from mmaction.synthetic.videos import (
+    class_names,
+    generate_dataset,
+    lane_directions,
+    render_clip,
+    sample_clip_spec,
+)
 
 ARGS = dict(num_train=6, num_val=4, size=64, num_frames=16, seed=3)
 
@@ -29,11 +40,11 @@ def read(path):
 
 def test_layout_and_balanced_labels(dataset):
     root, paths = dataset
-    train = [l.split() for l in read(paths['train']).splitlines()]
-    val = [l.split() for l in read(paths['val']).splitlines()]
+    train = [line.split() for line in read(paths['train']).splitlines()]
+    val = [line.split() for line in read(paths['val']).splitlines()]
     assert len(train) == 6 and len(val) == 4
     assert all(osp.isfile(osp.join(paths['videos'], rel)) for rel, _ in train + val)
-    assert sorted(int(l) for _, l in train) == [0, 0, 0, 1, 1, 1]
+    assert sorted(int(label) for _, label in train) == [0, 0, 0, 1, 1, 1]
     assert read(paths['label_map']).splitlines() == ['right', 'left']
     meta = json.loads(read(osp.join(root, 'meta.json')))
     for rel, label in train + val:  # the label is the direction the object travels
@@ -50,7 +61,7 @@ def test_same_seed_same_videos_whatever_the_workers(dataset, tmp_path, monkeypat
     other = generate_dataset(str(tmp_path / 'again'), workers=2, **ARGS)
     for key in ('train', 'val', 'label_map'):
         assert read(paths[key]) == read(other[key])
-    rels = [l.split()[0] for l in read(paths['train']).splitlines()]
+    rels = [line.split()[0] for line in read(paths['train']).splitlines()]
     for rel in rels:  # the same h264 stream (the mp4 headers carry a creation time)
         assert packets(osp.join(paths['videos'], rel)) == packets(osp.join(other['videos'], rel))
     changed = generate_dataset(str(tmp_path / 'seed4'), workers=1, **dict(ARGS, seed=4))

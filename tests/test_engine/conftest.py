@@ -1,7 +1,7 @@
 import pytest
 
-from tests.test_engine.engine_helpers import tiny_model_cfg
 from mmaction.registry import MODELS
+from tests.test_engine.engine_helpers import tiny_model_cfg
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,12 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import Runner
 
-from tests.helpers import make_clip_tower, write_clip_file
-from tests.test_engine.engine_helpers import tiny_model_cfg
 from mmaction.checkpoint import TUNABLE_ONLY_KEY, find_latest_checkpoint, read_checkpoint
 from mmaction.engine import ActionRunner
 from mmaction.engine.hooks import CheckpointHook, PlainCheckpointHook
 from mmaction.registry import MODELS
+from tests.helpers import make_clip_tower, write_clip_file
+from tests.test_engine.engine_helpers import tiny_model_cfg
 
 
 class _Runner:

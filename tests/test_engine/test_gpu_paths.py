@@ -26,11 +26,16 @@ from mmaction.engine import ActionRunner, adapt_to_device, translate_config
 from mmaction.engine.config_dialect import translate_data, translate_optimizer
 from mmaction.engine.launch import export_local_rank, init_distributed, mpi_environment
 from mmaction.engine.optim import allow_tf32, resolve_precision
-from mmaction.utils.randomness import (gather_rng_states, rank_rng_state, seed_everything,
-                                        set_rng_state, use_deterministic_cublas)
 from mmaction.models.common.resize import separable_interpolate
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmaction.utils.randomness import (
+    gather_rng_states,
+    rank_rng_state,
+    seed_everything,
+    set_rng_state,
+    use_deterministic_cublas,
+)
 from tests.helpers import OpDtypes
 from tests.test_engine.engine_helpers import tiny_model_cfg
 
@@ -373,8 +378,9 @@ def test_tf32_is_allowed_for_float32_work_on_cuda_only():
 
 
 def test_env_cfg_allow_tf32_of_a_0x_config_reaches_the_runner(tmp_path, monkeypatch):
-    import mmaction.engine.runner as runner_module
     from mmengine.config import Config
+
+    import mmaction.engine.runner as runner_module
     cfg = Config.fromfile('configs/recognition/vit/vitclip_base_k400.py')
     cfg.env_cfg = dict(allow_tf32=False)
     env_cfg = translate_config(cfg).env_cfg

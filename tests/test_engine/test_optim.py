@@ -6,8 +6,8 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from mmaction.engine import resolve_precision, translate_config
-from tests.test_engine.engine_helpers import make_batch, tiny_model_cfg
 from mmaction.registry import MODELS
+from tests.test_engine.engine_helpers import make_batch, tiny_model_cfg
 
 K400 = 'configs/recognition/vit/vitclip_base_k400.py'
 
@@ -189,8 +189,8 @@ def test_fp16_loss_scaling_skips_overflows_halves_the_scale_and_grows_it_back():
 
 
 def test_loss_scaler_state_survives_resume(tmp_path):
-    from mmaction.engine import ActionRunner
     from mmaction.checkpoint import read_checkpoint
+    from mmaction.engine import ActionRunner
 
     class Clips(torch.utils.data.Dataset):
         def __len__(self):

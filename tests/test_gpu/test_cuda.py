@@ -19,8 +19,13 @@ from mmaction.models.data_preprocessor import ActionDataPreprocessor
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 from tests.test_engine.engine_helpers import make_batch, tiny_model_cfg
-from tests.test_engine.test_train_e2e import (ROOT, _dist, _env, _scalars,  # noqa: F401
-                                              setup)  # setup: the videos and config fixture
+from tests.test_engine.test_train_e2e import (  # noqa: F401
+    ROOT,
+    _dist,
+    _env,
+    _scalars,
+    setup,  # setup: the videos and config fixture
+)
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')]

@@ -12,7 +12,7 @@ from tests.helpers import tiny_recognizer
 
 
 def samples(*labels):
-    return [ActionDataSample().set_gt_label(l) for l in labels]
+    return [ActionDataSample().set_gt_label(label) for label in labels]
 
 
 def randomised(model):

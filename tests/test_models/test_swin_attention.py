@@ -6,9 +6,13 @@ import pytest
 import torch
 
 from mmaction.models.backbones.swin2d_adapter import SpaceTimeWindowAttention
-from mmaction.models.backbones.swin_common import (PatchMerging, WindowAttention,
-                                                   relative_position_index,
-                                                   shifted_window_attention, window_partition)
+from mmaction.models.backbones.swin_common import (
+    PatchMerging,
+    WindowAttention,
+    relative_position_index,
+    shifted_window_attention,
+    window_partition,
+)
 
 
 def explicit_window_attention(attn, x, window, shift):

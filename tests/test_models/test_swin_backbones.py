@@ -7,8 +7,11 @@ import torch
 
 from mmaction.checkpoint import load_into
 from mmaction.models import Recognizer3D
-from mmaction.models.backbones import (SwinTransformer2D, SwinTransformer2D_Adapter,
-                                       SwinTransformer3D)
+from mmaction.models.backbones import (
+    SwinTransformer2D,
+    SwinTransformer2D_Adapter,
+    SwinTransformer3D,
+)
 
 # small enough for CPU tests, big enough that stages 0 and 1 shift their windows (64 px
 # frames: grids 16, 8, 4, 2 against window 4)

@@ -3,8 +3,11 @@ import pytest
 import torch
 
 from mmaction.checkpoint.swin import load_video_swin, resize_bias_table
-from mmaction.models.backbones import (SwinTransformer2D, SwinTransformer2D_Adapter,
-                                       SwinTransformer3D)
+from mmaction.models.backbones import (
+    SwinTransformer2D,
+    SwinTransformer2D_Adapter,
+    SwinTransformer3D,
+)
 
 ARCH = dict(embed_dim=16, depths=[2, 2], num_heads=[1, 2], drop_path_rate=0.0)
 

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mmaction.registry import MODELS
 from mmaction.models.backbones.vit_clip import ViT_CLIP
+from mmaction.registry import MODELS
 from tests.helpers import TINY, half_rounded, make_clip_tower, tiny_backbone, write_clip_file
 
 
@@ -65,7 +65,9 @@ def test_temporal_adaptation_mixes_frames_and_space_only_does_not():
 
 
 def test_adaptation_subsets_create_only_their_parameters():
-    names = lambda m: {n.split('.')[-3] for n, _ in m.named_parameters() if 'Adapter' in n}
+    def names(model):
+        return {n.split('.')[-3] for n, _ in model.named_parameters() if 'Adapter' in n}
+
     assert names(build()) == {'T_Adapter', 'S_Adapter', 'MLP_Adapter'}
     assert names(build(num_tadapter=2)) == {'T_Adapter_in', 'T_Adapter', 'S_Adapter',
                                             'MLP_Adapter'}

@@ -79,8 +79,8 @@ def test_the_report_tables_follow_the_figures(tiny_run):
                 tool.label(r).startswith('AIM-style') and 'clips_per_s' in r)
     row = next(r for r in report['rows'] if r['mode'] == 'train' and
                tool.label(r) == 'SDPA bf16' and 'clips_per_s' in r)
-    line = next(l for l in text.splitlines() if l.startswith('| tiny | train') and
-                '| SDPA bf16 |' in l)
+    line = next(row for row in text.splitlines() if row.startswith('| tiny | train') and
+                '| SDPA bf16 |' in row)
     assert f"| {row['clips_per_s'] / base['clips_per_s']:.2f}x |" in line
     data = report['data']
     assert data['workers'] == 1 and data['clips'] > 0

@@ -24,7 +24,7 @@ def test_tiny_quickstart_trains_tests_and_draws(tmp_path, capsys):
     wd = tmp_path / 'wd'
     assert Path(out['checkpoint']) == wd / 'epoch_1.pth' and Path(out['checkpoint']).is_file()
     records = json.loads((wd / 'test_results.json').read_text())
-    val = [l.split() for l in (tmp_path / 'data' / 'val.txt').read_text().splitlines()]
+    val = [line.split() for line in (tmp_path / 'data' / 'val.txt').read_text().splitlines()]
     assert [r['gt_label'] for r in records] == [int(label) for _, label in val]
     assert out['num_videos'] == len(val) == 4
     correct = sum(r['pred_label'] == r['gt_label'] for r in records)

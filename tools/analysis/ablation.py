@@ -89,7 +89,8 @@ def write_report(path, rows, seeds, command, data_args):
     for row in rows:
         lines.append(
             f"| {row['name']} | `{row['config']}` | {summarise(row['top1'])} | "
-            f"{summarise(row['top5'])} | {row['tunable'] / 1e3:.1f}K of {row['total'] / 1e3:.1f}K | "
+            f"{summarise(row['top5'])} | "
+            f"{row['tunable'] / 1e3:.1f}K of {row['total'] / 1e3:.1f}K | "
             f"{summarise(row['seconds'])} |")
     write_text_atomic(path, '\n'.join(lines) + '\n')
 

@@ -235,8 +235,8 @@ def main(argv=None):
     parser.add_argument('--repeats', type=int, default=3,
                         help='timed runs per row; the table shows the median and the range')
     parser.add_argument('--backends', nargs='+', default=list(BACKENDS), choices=list(BACKENDS))
-    parser.add_argument('--pipelines', nargs='+', default=['k400_train', 'sthv2_train', 'k400_config'],
-                        choices=['k400_train', 'sthv2_train', 'k400_config'])
+    names = ['k400_train', 'sthv2_train', 'k400_config']
+    parser.add_argument('--pipelines', nargs='+', default=names, choices=names)
     parser.add_argument('--update-doc', help='markdown file whose "Data pipeline" section is '
                         'replaced by the results')
     args = parser.parse_args(argv)

@@ -18,8 +18,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import numpy as np  # noqa: E402
 
 from mmaction.apis.inference import read_label_names  # noqa: E402
-from mmaction.evaluation.confusion import (confusion_matrix, per_class_accuracy,  # noqa: E402
-                                           read_test_results)
+from mmaction.evaluation.confusion import confusion_matrix, per_class_accuracy, read_test_results  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -234,13 +234,13 @@ class RandAugment(BaseTransform):
         h, w = clip.shape[1:3]
         top, right, bottom, left = np.random.uniform(0, m, size=4) / 224
         t, b = int(round(top * h)), int(round(bottom * h))
-        l, r = int(round(left * w)), int(round(right * w))
+        lf, r = int(round(left * w)), int(round(right * w))
         if t + b >= h:
             t = b = 0
-        if l + r >= w:
-            l = r = 0
-        if t or b or l or r:
-            clip = resize_frames(clip[:, t:h - b, l:w - r], w, h, cv2.INTER_LINEAR)
+        if lf + r >= w:
+            lf = r = 0
+        if t or b or lf or r:
+            clip = resize_frames(clip[:, t:h - b, lf:w - r], w, h, cv2.INTER_LINEAR)
         return clip
 
     # -- the operations -----------------------------------------------------------------

@@ -23,9 +23,18 @@ from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
-from .swin_common import (FramePatchEmbed, FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging,
-                          WindowAttention, effective_window, init_swin_weights,
-                          shifted_window_attention, window_mask)
+from .swin_common import (
+    FramePatchEmbed,
+    FrozenStagesMixin,
+    Mlp,
+    PatchEmbed3D,
+    PatchMerging,
+    WindowAttention,
+    effective_window,
+    init_swin_weights,
+    shifted_window_attention,
+    window_mask,
+)
 
 
 class SwinBlock2D(nn.Module):

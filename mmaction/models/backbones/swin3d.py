@@ -23,8 +23,15 @@ from mmaction.registry import MODELS
 from ..common import DropPath
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
-from .swin_common import (FrozenStagesMixin, Mlp, PatchEmbed3D, PatchMerging, WindowAttention,
-                          init_swin_weights, shifted_window_attention)
+from .swin_common import (
+    FrozenStagesMixin,
+    Mlp,
+    PatchEmbed3D,
+    PatchMerging,
+    WindowAttention,
+    init_swin_weights,
+    shifted_window_attention,
+)
 
 
 class SwinBlock3D(nn.Module):

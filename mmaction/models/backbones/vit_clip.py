@@ -182,7 +182,8 @@ class ViT_CLIP(BaseModule):
         super().__init__(init_cfg=init_cfg)
         unknown = set(adaptation) - set(ADAPTATIONS)
         if unknown:
-            raise ValueError(f'adaptation must be a subset of {ADAPTATIONS}, got {list(adaptation)}')
+            raise ValueError(f'adaptation must be a subset of {ADAPTATIONS}, got '
+                             f'{list(adaptation)}')
         if num_tadapter not in (1, 2):
             raise ValueError(f'num_tadapter must be 1 or 2, got {num_tadapter}')
         if input_resolution % patch_size:

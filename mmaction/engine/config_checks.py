@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from mmaction.datasets.transforms.base import pipeline_role
 from mmaction.registry import (DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
                                PARAM_SCHEDULERS, TRANSFORMS)
 
@@ -71,7 +72,6 @@ SECTION_KEYS = {
 }
 # dicts whose keys are free-form names (any new key is legitimate)
 FREE_FORM = ('optimizer.paramwise_cfg.custom_keys', 'optim_wrapper.paramwise_cfg.custom_keys')
-SAMPLER_TYPES = ('SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
 _REGISTRIES = (MODELS, DATASETS, TRANSFORMS, OPTIMIZERS, OPTIM_WRAPPERS, PARAM_SCHEDULERS,
                HOOKS, METRICS)
 
@@ -125,11 +125,12 @@ def _init_arguments(cls) -> Tuple[set, bool]:
     return set(params), open_ended
 
 
-def _registered_class(type_name: Any):
-    """The class a config's ``type`` names, or ``None`` when no registry knows it."""
+def registered_class(type_name: Any, *registries):
+    """What a config's ``type`` names: itself when it is not a name, else the class of the
+    first of ``registries`` (all of ours by default) that knows it; ``None`` when none does."""
     if not isinstance(type_name, str):
         return type_name if callable(type_name) else None
-    for registry in _REGISTRIES:
+    for registry in registries or _REGISTRIES:
         try:
             cls = registry.get(type_name)
         except Exception:  # a registry whose lazy imports fail must not hide the others
@@ -144,7 +145,7 @@ def _type_arguments(type_name: Any, step: Optional[dict] = None
     """Parameters of the registered class ``type_name`` (and whether it takes any keyword),
     or ``None`` when no registry knows it. A class whose ``**kwargs`` go elsewhere names them
     with a ``forwarded_arguments(step)`` classmethod (the decoders' file backends)."""
-    cls = _registered_class(type_name)
+    cls = registered_class(type_name)
     if cls is None:
         return None
     params, open_ended = _init_parameters(cls)
@@ -396,8 +397,8 @@ def frame_samplers(tree: dict, include_variables: bool = False) -> List[Tuple[st
     out = []
     for path, pipeline in pipelines:
         for i, step in enumerate(pipeline):
-            if isinstance(step, dict) and str(step.get('type', '')).split('.')[-1] in \
-                    SAMPLER_TYPES and 'clip_len' in step:
+            if isinstance(step, dict) and 'clip_len' in step and \
+                    pipeline_role(step) == 'sampler':
                 out.append((f'{path}.{i}', step))
     return out
 

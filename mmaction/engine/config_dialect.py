@@ -36,8 +36,12 @@ from typing import Any, Dict, List, Optional
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.runner import get_priority
 
-from .config_checks import LOADER_KEYS, SECTION_KEYS, ConfigError, pipelines_in_use
+from mmaction.registry import DATASETS, HOOKS
+
+from .config_checks import (LOADER_KEYS, SECTION_KEYS, ConfigError, pipelines_in_use,
+                            registered_class)
 from .optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
 
 LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
@@ -51,8 +55,6 @@ TOP1_KEY = 'top1_acc'
 #: 0.x values of ``evaluation.save_best`` -> AccMetric result keys
 SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
                   'mean_acc': 'mean_class_accuracy'}
-ENGINE_HOOKS = ('EpochSeedHook', 'EpochAccumulationHook', 'NonFiniteLossHook', 'BadVideoHook',
-                'TestProgressBarHook')
 OPTIMIZER_HOOKS = ('OptimizerHook', 'DistOptimizerHook', 'Fp16OptimizerHook',
                    'GradientCumulativeOptimizerHook', 'GradientCumulativeFp16OptimizerHook')
 
@@ -381,7 +383,12 @@ def data_preprocessor_from_pipelines(model: dict, tree: dict) -> dict:
     return pre
 
 
-LABEL_CHECKED_DATASETS = ('VideoDataset', 'RawframeDataset')
+def always_on_hooks() -> List[str]:
+    """The registered hooks that declare ``always_on``, in the order a config lists them:
+    by priority, then by name (mmengine runs hooks of equal priority in the listed order)."""
+    hooks = [(get_priority(cls.priority), name) for name, cls in HOOKS.module_dict.items()
+             if getattr(cls, 'always_on', False)]
+    return [name for _, name in sorted(hooks)]
 
 
 def finalize_config(cfg: Config) -> Config:
@@ -395,13 +402,14 @@ def finalize_config(cfg: Config) -> Config:
     head_classes = (tree['model'].get('cls_head') or {}).get('num_classes')
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(split) or {}).get('dataset')
-        if head_classes and dataset and dataset.get('type') in LABEL_CHECKED_DATASETS:
+        kind = registered_class(dataset.get('type'), DATASETS) if dataset else None
+        if head_classes and getattr(kind, 'checks_labels', False):
             # labels >= num_classes are then reported with file:line when the list is read,
             # not as an index error inside the loss hours later
             dataset.setdefault('num_classes', head_classes)
     hooks = list(cfg.get('custom_hooks') or [])
     present = {str(h.get('type')).split('.')[-1] for h in hooks if isinstance(h, dict)}
-    hooks += [dict(type=h) for h in ENGINE_HOOKS if h not in present]
+    hooks += [dict(type=h) for h in always_on_hooks() if h not in present]
     cfg.custom_hooks = hooks
     return cfg
 

@@ -40,23 +40,15 @@ from mmengine.runner import get_priority
 
 from mmaction.registry import DATASETS, HOOKS
 
-from .config_checks import (LOADER_KEYS, SECTION_KEYS, ConfigError, pipelines_in_use,
-                            registered_class)
-from .optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
+from ..optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
+from .schema import (LEGACY_KEYS, LOADER_KEYS, MMENGINE_KEYS, OPTIMIZER_HOOKS, SECTION_KEYS,
+                     ConfigError, pipelines_in_use, registered_class)
 
-LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
-               'evaluation', 'checkpoint_config', 'log_config', 'dist_params', 'workflow',
-               'fp16', 'resume_from', 'find_unused_parameters', 'gpu_ids', 'runner',
-               'momentum_config', 'mp_start_method', 'opencv_num_threads')
-MMENGINE_KEYS = ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg',
-                 'default_hooks', 'val_evaluator', 'test_evaluator')
 #: AccMetric's key of the accuracy that selects the best checkpoint (mmaction2 0.x names)
 TOP1_KEY = 'top1_acc'
 #: 0.x values of ``evaluation.save_best`` -> AccMetric result keys
 SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
                   'mean_acc': 'mean_class_accuracy'}
-OPTIMIZER_HOOKS = ('OptimizerHook', 'DistOptimizerHook', 'Fp16OptimizerHook',
-                   'GradientCumulativeOptimizerHook', 'GradientCumulativeFp16OptimizerHook')
 
 
 def _logger() -> MMLogger:

@@ -13,7 +13,6 @@ files, ``save_tunable_only`` files on top of the pretrained backbone, released A
 and the video goes through the config's test pipeline and ``model.test_step``. The scores
 are the ones ``tools/test.py --dump`` writes for that video.
 """
-import copy
 import inspect
 import os
 import os.path as osp
@@ -30,7 +29,7 @@ from torch import nn
 from mmaction.checkpoint import load_into
 from mmaction.datasets.transforms import FramesDecode
 from mmaction.datasets.transforms.base import pipeline_role, reads_frame_folders
-from mmaction.engine import apply_cfg_options, translate_config
+from mmaction.engine import load_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
 
@@ -63,15 +62,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
         the model (``Recognizer3D``), with the translated config as ``model.cfg``.
     """
     register_all_modules()
-    if isinstance(config, (str, os.PathLike)):
-        cfg = Config.fromfile(str(config))
-    elif isinstance(config, Config):
-        cfg = copy.deepcopy(config)
-    else:
-        raise TypeError(f'config must be a file path or an mmengine Config, got '
-                        f'{type(config).__name__}')
-    apply_cfg_options(cfg, cfg_options)
-    cfg = translate_config(cfg)
+    cfg = load_config(config, cfg_options)
     model = MODELS.build(cfg.model)
     logger = MMLogger.get_current_instance()
     if checkpoint is None:

@@ -385,9 +385,10 @@ def always_on_hooks() -> List[str]:
 
 def finalize_config(cfg: Config) -> Config:
     """Engine additions for both dialects: default scope, data preprocessor from the
-    pipelines' ``Normalize``, the head's ``num_classes`` for the datasets, and our hooks
-    (per-epoch seeding, accumulation windows per epoch, non-finite loss stop, unreadable-video
-    accounting, test progress bar) unless the config lists them already."""
+    pipelines' ``Normalize``, the head's ``num_classes`` for the datasets that check labels,
+    and the hooks that declare ``always_on`` (per-epoch seeding, accumulation windows per
+    epoch, non-finite loss stop, unreadable-video accounting, test progress bar) unless the
+    config lists them already."""
     cfg.setdefault('default_scope', 'mmaction')
     tree = cfg.to_dict()
     cfg.model.data_preprocessor = data_preprocessor_from_pipelines(tree['model'], tree)
@@ -396,8 +397,6 @@ def finalize_config(cfg: Config) -> Config:
         dataset = (cfg.get(split) or {}).get('dataset')
         kind = registered_class(dataset.get('type'), DATASETS) if dataset else None
         if head_classes and getattr(kind, 'checks_labels', False):
-            # labels >= num_classes are then reported with file:line when the list is read,
-            # not as an index error inside the loss hours later
             dataset.setdefault('num_classes', head_classes)
     hooks = list(cfg.get('custom_hooks') or [])
     present = {str(h.get('type')).split('.')[-1] for h in hooks if isinstance(h, dict)}

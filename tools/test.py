@@ -17,7 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmaction.engine.commands import build_test_config as build_config  # noqa: E402,F401
 from mmaction.engine.commands import parse_test_args, test  # noqa: E402
-from mmaction.engine.config_checks import load_config  # noqa: E402
+from mmaction.engine.config import read_config  # noqa: E402
 from mmaction.engine.launch import export_local_rank, init_distributed, run_tool  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    init_distributed(args.launcher, load_config(args.config))
+    init_distributed(args.launcher, read_config(args.config))
     return test(args)
 
 

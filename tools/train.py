@@ -19,7 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmaction.engine.commands import build_train_config as build_config  # noqa: E402,F401
 from mmaction.engine.commands import parse_train_args, train  # noqa: E402
-from mmaction.engine.config_checks import load_config  # noqa: E402
+from mmaction.engine.config import read_config  # noqa: E402
 from mmaction.engine.launch import export_local_rank, init_distributed, run_tool  # noqa: E402
 from mmaction.utils.randomness import use_deterministic_cublas  # noqa: E402
 
@@ -34,7 +34,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.deterministic:
         use_deterministic_cublas()  # before CUDA starts: cuBLAS reads it once per device
-    init_distributed(args.launcher, load_config(args.config))
+    init_distributed(args.launcher, read_config(args.config))
     train(args)
 
 

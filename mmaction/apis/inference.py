@@ -13,7 +13,6 @@ files, ``save_tunable_only`` files on top of the pretrained backbone, released A
 and the video goes through the config's test pipeline and ``model.test_step``. The scores
 are the ones ``tools/test.py --dump`` writes for that video.
 """
-import copy
 import inspect
 import os
 import os.path as osp
@@ -29,7 +28,8 @@ from torch import nn
 
 from mmaction.checkpoint import load_into
 from mmaction.datasets.transforms import FramesDecode
-from mmaction.engine import apply_cfg_options, translate_config
+from mmaction.datasets.transforms.base import pipeline_role, reads_frame_folders
+from mmaction.engine import load_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
 
@@ -62,15 +62,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
         the model (``Recognizer3D``), with the translated config as ``model.cfg``.
     """
     register_all_modules()
-    if isinstance(config, (str, os.PathLike)):
-        cfg = Config.fromfile(str(config))
-    elif isinstance(config, Config):
-        cfg = copy.deepcopy(config)
-    else:
-        raise TypeError(f'config must be a file path or an mmengine Config, got '
-                        f'{type(config).__name__}')
-    apply_cfg_options(cfg, cfg_options)
-    cfg = translate_config(cfg)
+    cfg = load_config(config, cfg_options)
     model = MODELS.build(cfg.model)
     logger = MMLogger.get_current_instance()
     if checkpoint is None:
@@ -89,16 +81,6 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
 def _step_type(step) -> str:
     kind = step.get('type', '') if isinstance(step, dict) else type(step).__name__
     return str(kind).split('.')[-1]
-
-
-def _is_open_step(step) -> bool:
-    """``DecordInit``, ``PyAVInit``, ``OpenCVInit`` ...: steps that open a file."""
-    return _step_type(step).endswith('Init')
-
-
-def _is_decode_step(step) -> bool:
-    """``DecordDecode``, ``PyAVDecode``, ``OpenCVDecode``, ``RawFrameDecode`` ..."""
-    return _step_type(step).endswith('Decode')
 
 
 def as_frames(video) -> np.ndarray:
@@ -189,13 +171,13 @@ def build_test_input(cfg: Config, video: VideoInput) -> dict:
     steps = list(dataset['pipeline'])
     results = dict(modality=_dataset_default(dataset, 'modality', 'RGB'), test_mode=True,
                    label=None, start_index=_dataset_default(dataset, 'start_index', 0))
-    if not any(_is_decode_step(s) for s in steps):
+    if not any(pipeline_role(s) == 'decode' for s in steps):
         raise ValueError(f'the test pipeline {[_step_type(s) for s in steps]} has no decoder '
                          '(DecordDecode, PyAVDecode, RawFrameDecode ...)')
 
     if isinstance(video, (str, os.PathLike)):
         path = str(video)
-        reads_frames = any(_step_type(s) == 'RawFrameDecode' for s in steps)
+        reads_frames = any(reads_frame_folders(s) for s in steps)
         if osp.isdir(path):
             if not reads_frames:
                 raise IsADirectoryError(f'{path} is a directory; the test pipeline of this '
@@ -209,15 +191,15 @@ def build_test_input(cfg: Config, video: VideoInput) -> dict:
         elif reads_frames:  # a frame-folder config given a video file: decode it with PyAV
             results.update(filename=path, start_index=0)
             steps = [dict(type='PyAVInit')] + [
-                dict(type='PyAVDecode') if _step_type(s) == 'RawFrameDecode' else s
+                dict(type='PyAVDecode') if reads_frame_folders(s) else s
                 for s in steps]
         else:
             results['filename'] = path
     else:
         frames = as_frames(video)
         results.update(total_frames=len(frames), start_index=0)
-        steps = [FramesDecode(frames) if _is_decode_step(s) else s
-                 for s in steps if not _is_open_step(s)]
+        steps = [FramesDecode(frames) if pipeline_role(s) == 'decode' else s
+                 for s in steps if pipeline_role(s) != 'open']
 
     pipeline = [TRANSFORMS.build(s) if isinstance(s, dict) else s for s in steps]
     for step in pipeline:

@@ -90,6 +90,10 @@ class BaseActionDataset(BaseDataset):
 
     #: key of ``data_prefix`` that holds the directory of the annotated paths
     PREFIX_KEY = 'video'
+    #: labels are checked against ``num_classes``: the engine passes the head's when the
+    #: config gives none, so a label the head cannot predict fails when the list is read
+    #: (``file:line``), not as an index error inside the loss hours later
+    checks_labels = True
 
     def __init__(self,
                  ann_file: str,

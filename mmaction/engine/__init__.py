@@ -6,8 +6,8 @@ learning-rate scheduler and (through :mod:`mmaction.utils.randomness`) the data 
 loaded by :mod:`mmaction.checkpoint`; the engine decides when (its ``CheckpointHook``) and
 resumes runs (:mod:`.resume`).
 """
-from .config_checks import ConfigError, apply_cfg_options
-from .config_dialect import adapt_to_device, translate_config
+from .config import (ConfigError, adapt_to_device, apply_cfg_options, load_config,
+                     translate_config)
 from .hooks import *  # noqa: F401,F403
 from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
@@ -16,7 +16,7 @@ from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor
 from .runner import ActionRunner
 
 __all__ = [
-    'ConfigError', 'apply_cfg_options',
+    'ConfigError', 'apply_cfg_options', 'load_config',
     'adapt_to_device', 'translate_config', 'EpochBasedTrainLoop', 'ValLoop',
     'TestLoop',
     'LrConfigScheduler',

@@ -14,9 +14,8 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
 from mmaction.checkpoint import find_latest_checkpoint
-from .config_checks import (ConfigError, apply_cfg_options, check_input_files, load_config,
-                            reject_legacy_arguments)
-from .config_dialect import adapt_to_device, is_legacy_dialect, translate_config
+from .config import (ConfigError, adapt_to_device, check_input_files, is_legacy_dialect,
+                     load_config, read_config)
 from .launch import (EarlyLogs, add_debug_argument, add_launcher_arguments, build_runner,
                      default_work_dir)
 from .optim import AMP_CHOICES, requested_precision
@@ -24,6 +23,16 @@ from .optim import AMP_CHOICES, requested_precision
 EVAL_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision',
                 'mmit_mean_average_precision')
 UNSUPPORTED_TEST_FLAGS = ('--onnx', '--tensorrt')
+
+
+def reject_legacy_arguments(argv: Sequence[str]) -> None:
+    """The seed notes' ``--train_clip_len`` JSON workaround is not needed any more."""
+    for arg in argv:
+        if arg.split('=')[0] in ('--train_clip_len', '--train-clip-len'):
+            raise SystemExit(
+                '--train_clip_len is not needed: --cfg-options model.backbone.num_frames=N '
+                'alone sets clip_len=N in every SampleFrames of the pipelines (and logs it). '
+                'Remove --train_clip_len and its JSON value.')
 
 
 def _add_common_arguments(parser: argparse.ArgumentParser, overrides_help: str) -> None:
@@ -88,9 +97,7 @@ def parse_train_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_train_config(args: argparse.Namespace) -> Config:
     """The Runner config of a ``tools/train.py`` command line (checks, dialect translation,
     flags)."""
-    cfg = load_config(args.config)
-    apply_cfg_options(cfg, args.cfg_options)
-    cfg = translate_config(cfg)
+    cfg = load_config(args.config, args.cfg_options)
     logger = MMLogger.get_current_instance()
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.launcher = args.launcher
@@ -131,7 +138,7 @@ def _build_runner(args: argparse.Namespace, build_config, checkpoint_key):
     early = EarlyLogs()
     try:
         cfg = build_config(args)
-        check_input_files(cfg, is_legacy_dialect(load_config(args.config)), checkpoint_key)
+        check_input_files(cfg, is_legacy_dialect(read_config(args.config)), checkpoint_key)
         runner = build_runner(cfg)
     except BaseException:
         early.replay(None)
@@ -218,9 +225,7 @@ def parse_test_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def build_test_config(args: argparse.Namespace) -> Config:
     """The Runner config of a ``tools/test.py`` command line."""
-    cfg = load_config(args.config)
-    apply_cfg_options(cfg, args.cfg_options)
-    cfg = translate_config(cfg)
+    cfg = load_config(args.config, args.cfg_options)
     if not cfg.get('test_dataloader'):
         raise ConfigError(f'{args.config} has no test set (data.test).')
     precision = args.amp or requested_precision(cfg.get('optim_wrapper') or {})

@@ -141,7 +141,7 @@ def build_runner(cfg: Config):
     config's values, so an unknown ``type`` or an argument a class refuses is a config error
     (:class:`ConfigError`, with the class's own message)."""
     from mmaction.registry import RUNNERS
-    from .config_checks import ConfigError
+    from .config import ConfigError
     from .runner import ActionRunner
     try:
         return RUNNERS.build(cfg) if 'runner_type' in cfg else ActionRunner.from_cfg(cfg)
@@ -169,7 +169,7 @@ def user_errors() -> tuple:
     traceback."""
     from mmaction.checkpoint import CheckpointError
     from mmaction.datasets import AnnotationError
-    from .config_checks import ConfigError
+    from .config import ConfigError
     return ConfigError, AnnotationError, CheckpointError, FileNotFoundError, IsADirectoryError
 
 

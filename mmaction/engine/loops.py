@@ -106,7 +106,7 @@ class _AutocastEvaluation:
 class ValLoop(_AutocastEvaluation, MMEngineValLoop):
     """mmengine's ``ValLoop`` (same arguments) plus ``autocast``: ``'float16'`` or
     ``'bfloat16'`` runs the model's forward passes under ``torch.autocast`` of that dtype.
-    :func:`~mmaction.engine.config_dialect.adapt_to_device` sets it to the training's
+    :func:`~mmaction.engine.config.adapt_to_device` sets it to the training's
     precision on CUDA."""
 
     stage = 'val'

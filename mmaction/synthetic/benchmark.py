@@ -255,15 +255,13 @@ def scalars_file(work_dir: str) -> str:
 def parameter_counts(config: str, options: Dict[str, object]) -> Dict[str, int]:
     """Total and trainable parameters of the config's model (built on the meta device)."""
     import torch
-    from mmengine.config import Config
 
-    from mmaction.engine.config_checks import apply_cfg_options
+    from mmaction.engine.config import load_config
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
     from mmaction.utils.complexity import count_parameters
     register_all_modules()
-    cfg = Config.fromfile(config)
-    apply_cfg_options(cfg, dict(options))
+    cfg = load_config(config, dict(options))
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
     total, trainable = count_parameters(model)

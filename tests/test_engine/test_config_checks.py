@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from mmaction.engine import apply_cfg_options, translate_config
-from mmaction.engine.config_checks import ConfigError, frame_samplers
+from mmaction.engine.config.schema import ConfigError, frame_samplers
 
 CONFIGS = sorted(glob.glob('configs/recognition/vit/*.py'))
 DIVING = 'configs/recognition/vit/vitclip_base_diving48.py'

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from mmaction.checkpoint import to_plain
 from mmaction.engine import ActionRunner, adapt_to_device, translate_config
-from mmaction.engine.config_dialect import translate_data, translate_optimizer
+from mmaction.engine.config.dialect import translate_data, translate_optimizer
 from mmaction.engine.launch import export_local_rank, init_distributed, mpi_environment
 from mmaction.engine.optim import allow_tf32, resolve_precision
 from mmaction.models.common.resize import separable_interpolate

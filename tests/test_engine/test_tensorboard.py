@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmaction.engine import ActionRunner
-from mmaction.engine.config_dialect import translate_log_config
+from mmaction.engine.config.dialect import translate_log_config
 from tests.test_engine.engine_helpers import make_batch, tiny_model_cfg
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from mmaction.engine.config_dialect import translate_optimizer
+from mmaction.engine.config.dialect import translate_optimizer
 from mmaction.engine.optim import resolve_precision
 from mmaction.models.backbones.vit_clip import MultiheadSelfAttention
 from mmaction.models.data_preprocessor import ActionDataPreprocessor

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mmaction.checkpoint import CheckpointError
-from mmaction.engine.config_checks import ConfigError
+from mmaction.engine.config import ConfigError
 from mmaction.engine.launch import run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

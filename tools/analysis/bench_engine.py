@@ -29,10 +29,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
-from mmaction.engine import ActionRunner, resolve_precision, translate_config  # noqa: E402
+from mmaction.engine import ActionRunner, load_config, resolve_precision  # noqa: E402
 from mmaction.checkpoint import publish_checkpoint, tunable_state_dict  # noqa: E402
 from mmaction.registry import MODELS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
@@ -97,7 +96,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     register_all_modules()
-    cfg = translate_config(Config.fromfile(args.config))
+    cfg = load_config(args.config)
     cfg.model.backbone.pretrained = None
     model = MODELS.build(cfg.model)
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -10,8 +10,9 @@ under torch's flop counter. See docs/benchmarks.md for how these compare with th
 import argparse
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
+from mmaction.engine import load_config
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 from mmaction.utils.complexity import clip_len_of, count_macs, count_parameters
@@ -83,8 +84,7 @@ def measure(cfg, shape=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     counts = measure(cfg, args.shape)
     shape, total, tunable = counts['shape'], counts['params'], counts['tunable']
     macs_per_view, per_op = counts['macs_per_view'], counts['per_op']

@@ -207,6 +207,8 @@ class DecordInit(_ReadsFiles, BaseTransform):
             the data-loader workers.
     """
 
+    pipeline_role = 'open'
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs):
         try:
             import decord  # noqa: F401
@@ -250,6 +252,8 @@ class DecordDecode(BaseTransform):
             keyframe seek lands on, which can be a GOP away from it, on either side; not
             exact, avoid for training).
     """
+
+    pipeline_role = 'decode'
 
     def __init__(self, mode: str = 'accurate'):
         if mode not in ('accurate', 'efficient'):
@@ -363,6 +367,8 @@ class PyAVInit(_ReadsFiles, BaseTransform):
     packets, which is exact where container metadata is missing or wrong, e.g. webm).
     """
 
+    pipeline_role = 'open'
+
     def __init__(self, io_backend: str = 'disk', **kwargs):
         self.io_backend = io_backend
         self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
@@ -395,6 +401,8 @@ class PyAVDecode(BaseTransform):
         mode: ``'accurate'`` (exact frames) or ``'efficient'`` (each index reads the
             keyframe at or before it, as mmaction2's efficient mode).
     """
+
+    pipeline_role = 'decode'
 
     # Decoders that apply ``skip_frame`` to the packet being sent. Others may not: libdav1d
     # (AV1) applies it to whichever frame leaves its queue next, and keeps skipping after it
@@ -557,6 +565,8 @@ class OpenCVInit(BaseTransform):
         num_threads: FFmpeg decoding threads (1 by default; OpenCV would use every core).
     """
 
+    pipeline_role = 'open'
+
     @classmethod
     def forwarded_arguments(cls, step: dict) -> set:
         return set()  # local files only
@@ -595,6 +605,8 @@ class OpenCVDecode(BaseTransform):
     than the frames in between. Reads ``video_reader``, ``frame_inds``; writes ``imgs``,
     ``original_shape``, ``img_shape``.
     """
+
+    pipeline_role = 'decode'
 
     def transform(self, results: dict) -> dict:
         reader = results.pop('video_reader')
@@ -638,6 +650,8 @@ class FramesDecode(BaseTransform):
     argument is the array itself, which no config holds.
     """
 
+    pipeline_role = 'decode'
+
     def __init__(self, frames: np.ndarray):
         self.frames = frames
 
@@ -662,6 +676,9 @@ class RawFrameDecode(_ReadsFiles, BaseTransform):
         io_backend: ``'disk'`` or an mmengine file backend.
         decoding_backend: ``'cv2'`` (the only one).
     """
+
+    pipeline_role = 'decode'
+    reads_frame_folders = True
 
     def __init__(self, io_backend: str = 'disk', decoding_backend: str = 'cv2', **kwargs):
         if decoding_backend != 'cv2':

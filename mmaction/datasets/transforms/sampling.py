@@ -65,6 +65,8 @@ class SampleFrames(BaseTransform):
             and ``num_clips`` must be 1.
     """
 
+    pipeline_role = 'sampler'
+
     def __init__(self,
                  clip_len: int,
                  frame_interval: int = 1,
@@ -179,6 +181,8 @@ class UniformSampleFrames(BaseTransform):
     Test mode draws from a generator seeded with ``seed`` (so it is deterministic) and gives
     ``num_clips`` clips; the global random state is left alone.
     """
+
+    pipeline_role = 'sampler'
 
     def __init__(self, clip_len: int, num_clips: int = 1, test_mode: Optional[bool] = None,
                  seed: int = 255):

@@ -19,6 +19,7 @@ class EpochAccumulationHook(Hook):
     """
 
     priority = 'HIGH'
+    always_on = True  # every run has it, unless custom_hooks lists it with its own settings
 
     def before_train_epoch(self, runner) -> None:
         wrapper = runner.optim_wrapper

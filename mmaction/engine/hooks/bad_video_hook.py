@@ -49,6 +49,7 @@ class BadVideoHook(Hook):
     """
 
     priority = 'NORMAL'
+    always_on = True  # every run has it, unless custom_hooks lists it with its own settings
 
     def __init__(self, max_bad_fraction: Optional[float] = None, max_listed: int = 10,
                  max_warnings: int = 20):

@@ -47,6 +47,7 @@ class NonFiniteLossHook(Hook):
     """
 
     priority = 'ABOVE_NORMAL'
+    always_on = True  # every run has it, unless custom_hooks lists it with its own settings
 
     def __init__(self, fp16_patience: int = 10, interval: int = 20):
         if not isinstance(interval, int) or interval < 1:

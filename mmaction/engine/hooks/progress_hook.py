@@ -17,6 +17,7 @@ class TestProgressBarHook(Hook):
     """
 
     priority = 'NORMAL'
+    always_on = True  # every run has it, unless custom_hooks lists it with its own settings
 
     def __init__(self):
         self._bar = None

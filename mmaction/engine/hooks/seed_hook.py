@@ -18,6 +18,7 @@ class EpochSeedHook(Hook):
     """
 
     priority = 'VERY_HIGH'
+    always_on = True  # every run has it, unless custom_hooks lists it with its own settings
 
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader

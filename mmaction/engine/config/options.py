@@ -1,4 +1,4 @@
-"""Checks that run before any work starts, so that a wrong key fails in a second, with the fix.
+"""``--cfg-options``: checked against the config and the classes it names, then merged.
 
 * :func:`check_option_keys`: every ``--cfg-options`` key must exist in the config, or be an
   argument of the class named by its dict's ``type`` (including what its ``**kwargs`` are
@@ -9,96 +9,28 @@
   ``data.train.pipeline`` when the config built that from the ``train_pipeline`` variable.
 * :func:`propagate_num_frames`: ``model.backbone.num_frames=N`` given alone means "train and
   test on N-frame clips": it also sets ``clip_len`` of every frame sampler, and says so.
-* :func:`check_clip_len`: a config whose ``num_frames`` and ``clip_len`` disagree is refused
-  with the exact ``--cfg-options`` that fixes it.
-* :func:`check_num_classes`: the head and the blending agree on the number of classes (and
-  a blending names it).
+* :func:`apply_cfg_options`: the three above, the merge, then the consistency checks
+  (:mod:`.checks`).
 """
 import copy
 import difflib
 import inspect
-import os.path as osp
 import re
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from mmaction.registry import (DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
-                               PARAM_SCHEDULERS, TRANSFORMS)
-
-# Keys our dialect (config_dialect.py) or mmengine's Runner read in dicts without ``type``.
-TOP_LEVEL_KEYS = {
-    # AIM / mmaction2 0.x
-    'model', 'data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs', 'evaluation',
-    'checkpoint_config', 'log_config', 'work_dir', 'load_from', 'resume_from',
-    'find_unused_parameters', 'dist_params', 'log_level', 'workflow', 'fp16', 'gpu_ids', 'seed',
-    'runner', 'train_cfg', 'test_cfg', 'opencv_num_threads', 'mp_start_method',
-    # mmengine
-    'default_scope', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_cfg',
-    'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
-    'custom_hooks', 'env_cfg', 'log_processor', 'visualizer', 'randomness', 'launcher', 'resume',
-    'experiment_name', 'auto_scale_lr', 'model_wrapper_cfg', 'runner_type', 'compile',
-}
-LOADER_KEYS = {'videos_per_gpu', 'workers_per_gpu', 'drop_last', 'pin_memory',
-               'persistent_workers', 'shuffle', 'prefetch_factor'}
-SECTION_KEYS = {
-    'data': LOADER_KEYS | {'train', 'val', 'test', 'train_dataloader', 'val_dataloader',
-                           'test_dataloader'},
-    'data.train_dataloader': LOADER_KEYS,
-    'data.val_dataloader': LOADER_KEYS,
-    'data.test_dataloader': LOADER_KEYS,
-    'optimizer_config': {'type', 'update_interval', 'cumulative_iters', 'grad_clip', 'coalesce',
-                         'bucket_size_mb', 'use_fp16', 'loss_scale', 'distributed'},
-    'optimizer_config.grad_clip': {'max_norm', 'norm_type'},
-    'optimizer.paramwise_cfg': {'custom_keys', 'bias_lr_mult', 'bias_decay_mult',
-                                'norm_decay_mult', 'dwconv_decay_mult', 'flat_decay_mult',
-                                'dcn_offset_lr_mult', 'bypass_duplicate'},
-    'lr_config': {'policy', 'by_epoch', 'warmup', 'warmup_iters', 'warmup_ratio',
-                  'warmup_by_epoch', 'min_lr', 'min_lr_ratio', 'step', 'gamma', 'power'},
-    'evaluation': {'interval', 'metrics', 'metric_options', 'save_best', 'rule', 'start',
-                   'by_epoch', 'gpu_collect', 'tmpdir', 'topk'},
-    'checkpoint_config': {'interval', 'by_epoch', 'max_keep_ckpts', 'save_optimizer', 'out_dir',
-                          'save_last', 'save_tunable_only', 'create_symlink', 'filename_tmpl',
-                          'iter_interval'},
-    'log_config': {'interval', 'hooks'},
-    'dist_params': {'backend', 'port', 'timeout', 'init_method'},
-    'fp16': {'loss_scale'},
-    'model.train_cfg': {'blending'},
-    'model.test_cfg': {'average_clips', 'max_testing_views', 'feature_extraction'},
-    'randomness': {'seed', 'deterministic', 'diff_rank_seed'},
-    'env_cfg': {'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'allow_tf32'},
-}
-# dicts whose keys are free-form names (any new key is legitimate)
-FREE_FORM = ('optimizer.paramwise_cfg.custom_keys', 'optim_wrapper.paramwise_cfg.custom_keys')
-SAMPLER_TYPES = ('SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
-_REGISTRIES = (MODELS, DATASETS, TRANSFORMS, OPTIMIZERS, OPTIM_WRAPPERS, PARAM_SCHEDULERS,
-               HOOKS, METRICS)
-
-
-class ConfigError(ValueError):
-    """A config or command-line option that cannot be right; the message says the fix."""
+from .checks import check_clip_len, check_num_classes
+from .schema import (FREE_FORM, SECTION_KEYS, TOP_LEVEL_KEYS, ConfigError, frame_samplers,
+                     pipelines_in_use, registered_class)
 
 
 def _logger() -> MMLogger:
     return MMLogger.get_current_instance()
 
 
-# ---------------------------------------------------------------------------- key listing
-def iter_keys(node: Any, prefix: str = '') -> Iterator[str]:
-    """Every dotted key of a config (list items as indices: ``data.train.pipeline.1.clip_len``)."""
-    if isinstance(node, dict):
-        items = node.items()
-    elif isinstance(node, (list, tuple)):
-        items = enumerate(node)
-    else:
-        return
-    for key, value in items:
-        path = f'{prefix}.{key}' if prefix else str(key)
-        yield path
-        yield from iter_keys(value, path)
-
-
+# ---------------------------------------------------------------------------- classes
 def _init_parameters(cls) -> Tuple[Dict[str, inspect.Parameter], bool]:
     """Named parameters of ``cls.__init__`` along its MRO while ``**kwargs`` is forwarded to
     the base class; second value: whether arbitrary keywords are still accepted at the end."""
@@ -120,31 +52,12 @@ def _init_parameters(cls) -> Tuple[Dict[str, inspect.Parameter], bool]:
     return params, open_ended
 
 
-def _init_arguments(cls) -> Tuple[set, bool]:
-    params, open_ended = _init_parameters(cls)
-    return set(params), open_ended
-
-
-def _registered_class(type_name: Any):
-    """The class a config's ``type`` names, or ``None`` when no registry knows it."""
-    if not isinstance(type_name, str):
-        return type_name if callable(type_name) else None
-    for registry in _REGISTRIES:
-        try:
-            cls = registry.get(type_name)
-        except Exception:  # a registry whose lazy imports fail must not hide the others
-            cls = None
-        if cls is not None:
-            return cls
-    return None
-
-
 def _type_arguments(type_name: Any, step: Optional[dict] = None
                     ) -> Optional[Tuple[Dict[str, inspect.Parameter], bool]]:
     """Parameters of the registered class ``type_name`` (and whether it takes any keyword),
     or ``None`` when no registry knows it. A class whose ``**kwargs`` go elsewhere names them
     with a ``forwarded_arguments(step)`` classmethod (the decoders' file backends)."""
-    cls = _registered_class(type_name)
+    cls = registered_class(type_name)
     if cls is None:
         return None
     params, open_ended = _init_parameters(cls)
@@ -189,12 +102,6 @@ def _new_key_rule(parent: Any, parent_path: str
             keys['paramwise_cfg'] = None
         return keys, open_ended, f"{parent_path} ({parent['type']})"
     return keys, schema not in ('model', ), parent_path
-
-
-def allowed_new_keys(parent: Any, parent_path: str) -> Tuple[set, bool]:
-    """(keys that may be added under ``parent``, whether any key may be added)."""
-    keys, anything, _ = _new_key_rule(parent, parent_path)
-    return set(keys), anything
 
 
 # ---------------------------------------------------------------------------- value types
@@ -356,50 +263,11 @@ def check_option_keys(cfg: Config, options: Dict[str, Any]) -> List[str]:
     return empty_sections
 
 
-# ---------------------------------------------------------------------------- pipelines
 def _get(tree: Any, path: str) -> Any:
     node = tree
     for part in path.split('.'):
         node = node[int(part)] if isinstance(node, (list, tuple)) else node[part]
     return node
-
-
-def pipelines_in_use(tree: dict) -> List[Tuple[str, list]]:
-    """``(path, pipeline)`` of every pipeline the datasets will run (0.x ``data.*`` and
-    mmengine ``*_dataloader.dataset``, wrappers included); top-level variables excluded."""
-    found = []
-
-    def walk(node, path):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                sub = f'{path}.{key}'
-                if key == 'pipeline' and isinstance(value, (list, tuple)):
-                    found.append((sub, value))
-                else:
-                    walk(value, sub)
-        elif isinstance(node, (list, tuple)):
-            for i, value in enumerate(node):
-                walk(value, f'{path}.{i}')
-
-    for root in ('data', 'train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if isinstance(tree.get(root), dict):
-            walk(tree[root], root)
-    return found
-
-
-def frame_samplers(tree: dict, include_variables: bool = False) -> List[Tuple[str, dict]]:
-    """``(path, transform)`` of every frame sampler with a ``clip_len``."""
-    pipelines = pipelines_in_use(tree)
-    if include_variables:
-        pipelines += [(k, v) for k, v in tree.items()
-                      if k.endswith('pipeline') and isinstance(v, (list, tuple))]
-    out = []
-    for path, pipeline in pipelines:
-        for i, step in enumerate(pipeline):
-            if isinstance(step, dict) and str(step.get('type', '')).split('.')[-1] in \
-                    SAMPLER_TYPES and 'clip_len' in step:
-                out.append((f'{path}.{i}', step))
-    return out
 
 
 def expand_aliases(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]:
@@ -440,63 +308,6 @@ def propagate_num_frames(cfg: Config, options: Dict[str, Any]) -> Dict[str, Any]
     return out
 
 
-def _line_of(filename: Optional[str], pattern: str) -> str:
-    if not filename:
-        return ''
-    try:
-        with open(filename) as f:
-            for number, line in enumerate(f, 1):
-                if re.search(pattern, line):
-                    return f' ({filename}:{number})'
-    except OSError:
-        pass
-    return ''
-
-
-def check_clip_len(cfg: Config) -> None:
-    """Refuse a config whose backbone ``num_frames`` differs from a sampler's ``clip_len``."""
-    tree = cfg.to_dict()
-    backbone = (tree.get('model') or {}).get('backbone') or {}
-    if 'num_frames' not in backbone:
-        return
-    n = backbone['num_frames']
-    wrong = [(p, s['clip_len']) for p, s in frame_samplers(tree) if s['clip_len'] != n]
-    if not wrong:
-        return
-    filename = getattr(cfg, 'filename', None)
-    lens = sorted({c for _, c in wrong})
-    listing = '; '.join(f'{p}.clip_len={c}' for p, c in wrong)
-    fixes = ' or '.join(f'`--cfg-options model.backbone.num_frames={c}`' for c in lens) \
-        if len(lens) == 1 else ''
-    where_n = _line_of(filename, r'num_frames\s*=')
-    where_clip = _line_of(filename, r'clip_len\s*=\s*' + str(lens[0]))
-    raise ConfigError(
-        f'{filename or "The config"}: model.backbone.num_frames={n}{where_n} but {listing}'
-        f'{where_clip}. The backbone would be '
-        f'sized for {n}-frame clips and get others. Run with '
-        + (f'{fixes} (keep the pipelines\' clips) or ' if fixes else '')
-        + f'`--cfg-options model.backbone.num_frames={n}` (also sets every clip_len to {n}), '
-        'or make the file agree.')
-
-
-def check_num_classes(cfg: Config) -> None:
-    """The head's and the blending's ``num_classes`` must agree."""
-    model = cfg.to_dict().get('model') or {}
-    head = (model.get('cls_head') or {}).get('num_classes')
-    blending = ((model.get('train_cfg') or {}).get('blending') or {})
-    if blending and head is not None and 'num_classes' not in blending:
-        raise ConfigError(
-            f"model.train_cfg.blending ({blending.get('type')}) has no num_classes; it makes "
-            f'the soft targets of the {head} classes of model.cls_head.num_classes: add '
-            f'--cfg-options model.train_cfg.blending.num_classes={head}.')
-    if head is not None and 'num_classes' in blending and blending['num_classes'] != head:
-        raise ConfigError(
-            f'model.train_cfg.blending.num_classes={blending["num_classes"]} but '
-            f'model.cls_head.num_classes={head}: set both to the number of classes of the '
-            f'dataset, e.g. --cfg-options model.cls_head.num_classes={head} '
-            f'model.train_cfg.blending.num_classes={head}.')
-
-
 def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
     """Validate and merge ``--cfg-options`` into ``cfg`` (in place), then run the checks."""
     options = dict(options or {})
@@ -510,59 +321,3 @@ def apply_cfg_options(cfg: Config, options: Optional[Dict[str, Any]]) -> Config:
     check_clip_len(cfg)
     check_num_classes(cfg)
     return cfg
-
-
-# ---------------------------------------------------------------------------- files
-def load_config(path: str) -> Config:
-    """``Config.fromfile(path)`` with errors that say which file and what is wrong."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'config file {path} does not exist' + (' (it is a directory)' if osp.isdir(path)
-                                                     else '')
-            + '. Give the path of a config, e.g. configs/recognition/vit/vitclip_base_k400.py.')
-    try:
-        return Config.fromfile(path)
-    except SyntaxError as err:
-        raise ConfigError(f'{path} is not valid Python: {err}') from err
-
-
-def _local_missing(path: Any) -> bool:
-    return isinstance(path, str) and '://' not in path and not osp.isfile(path)
-
-
-def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] = None) -> None:
-    """The annotation lists of the data loaders the run uses, and the checkpoint it starts
-    from (``load_from``, named ``checkpoint_key`` in the message), must exist: otherwise the
-    error names the config key, the file and the command that makes it, before any work.
-    ``legacy``: name the keys as AIM's dialect (``data.train.ann_file``)."""
-    from mmaction.datasets.base import missing_annotation_message
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        dataset = loader.get('dataset') if isinstance(loader, dict) else None
-        key = f'data.{split}' if legacy else f'{split}_dataloader.dataset'
-        while isinstance(dataset, dict) and 'ann_file' not in dataset and \
-                isinstance(dataset.get('dataset'), dict):  # RepeatDataset and other wrappers
-            dataset, key = dataset['dataset'], f'{key}.dataset'
-        if not isinstance(dataset, dict) or not dataset.get('ann_file'):
-            continue
-        path, root = dataset['ann_file'], dataset.get('data_root') or ''
-        if root and isinstance(path, str) and not osp.isabs(path) and '://' not in path:
-            path = osp.join(root, path)
-        if _local_missing(path):
-            raise FileNotFoundError(missing_annotation_message(path, f'{key}.ann_file'))
-    start = cfg.get('load_from')
-    if start and _local_missing(start):
-        key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
-        raise FileNotFoundError(
-            f'{key}: the checkpoint {start} does not exist. Give the path of a file written '
-            'by tools/train.py (WORK_DIR/epoch_N.pth) or of a released AIM checkpoint.')
-
-
-def reject_legacy_arguments(argv: Sequence[str]) -> None:
-    """The seed notes' ``--train_clip_len`` JSON workaround is not needed any more."""
-    for arg in argv:
-        if arg.split('=')[0] in ('--train_clip_len', '--train-clip-len'):
-            raise SystemExit(
-                '--train_clip_len is not needed: --cfg-options model.backbone.num_frames=N '
-                'alone sets clip_len=N in every SampleFrames of the pipelines (and logs it). '
-                'Remove --train_clip_len and its JSON value.')

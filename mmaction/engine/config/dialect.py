@@ -36,25 +36,19 @@ from typing import Any, Dict, List, Optional
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.runner import get_priority
 
-from .config_checks import LOADER_KEYS, SECTION_KEYS, ConfigError, pipelines_in_use
-from .optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
+from mmaction.registry import DATASETS, HOOKS
 
-LEGACY_KEYS = ('data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
-               'evaluation', 'checkpoint_config', 'log_config', 'dist_params', 'workflow',
-               'fp16', 'resume_from', 'find_unused_parameters', 'gpu_ids', 'runner',
-               'momentum_config', 'mp_start_method', 'opencv_num_threads')
-MMENGINE_KEYS = ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg',
-                 'default_hooks', 'val_evaluator', 'test_evaluator')
+from ..optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
+from .schema import (LEGACY_KEYS, LOADER_KEYS, MMENGINE_KEYS, OPTIMIZER_HOOKS, SECTION_KEYS,
+                     ConfigError, pipelines_in_use, registered_class)
+
 #: AccMetric's key of the accuracy that selects the best checkpoint (mmaction2 0.x names)
 TOP1_KEY = 'top1_acc'
 #: 0.x values of ``evaluation.save_best`` -> AccMetric result keys
 SAVE_BEST_KEYS = {'auto': TOP1_KEY, 'top_k_accuracy': TOP1_KEY,
                   'mean_acc': 'mean_class_accuracy'}
-ENGINE_HOOKS = ('EpochSeedHook', 'EpochAccumulationHook', 'NonFiniteLossHook', 'BadVideoHook',
-                'TestProgressBarHook')
-OPTIMIZER_HOOKS = ('OptimizerHook', 'DistOptimizerHook', 'Fp16OptimizerHook',
-                   'GradientCumulativeOptimizerHook', 'GradientCumulativeFp16OptimizerHook')
 
 
 def _logger() -> MMLogger:
@@ -381,27 +375,32 @@ def data_preprocessor_from_pipelines(model: dict, tree: dict) -> dict:
     return pre
 
 
-LABEL_CHECKED_DATASETS = ('VideoDataset', 'RawframeDataset')
+def always_on_hooks() -> List[str]:
+    """The registered hooks that declare ``always_on``, in the order a config lists them:
+    by priority, then by name (mmengine runs hooks of equal priority in the listed order)."""
+    hooks = [(get_priority(cls.priority), name) for name, cls in HOOKS.module_dict.items()
+             if getattr(cls, 'always_on', False)]
+    return [name for _, name in sorted(hooks)]
 
 
 def finalize_config(cfg: Config) -> Config:
     """Engine additions for both dialects: default scope, data preprocessor from the
-    pipelines' ``Normalize``, the head's ``num_classes`` for the datasets, and our hooks
-    (per-epoch seeding, accumulation windows per epoch, non-finite loss stop, unreadable-video
-    accounting, test progress bar) unless the config lists them already."""
+    pipelines' ``Normalize``, the head's ``num_classes`` for the datasets that check labels,
+    and the hooks that declare ``always_on`` (per-epoch seeding, accumulation windows per
+    epoch, non-finite loss stop, unreadable-video accounting, test progress bar) unless the
+    config lists them already."""
     cfg.setdefault('default_scope', 'mmaction')
     tree = cfg.to_dict()
     cfg.model.data_preprocessor = data_preprocessor_from_pipelines(tree['model'], tree)
     head_classes = (tree['model'].get('cls_head') or {}).get('num_classes')
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = (cfg.get(split) or {}).get('dataset')
-        if head_classes and dataset and dataset.get('type') in LABEL_CHECKED_DATASETS:
-            # labels >= num_classes are then reported with file:line when the list is read,
-            # not as an index error inside the loss hours later
+        kind = registered_class(dataset.get('type'), DATASETS) if dataset else None
+        if head_classes and getattr(kind, 'checks_labels', False):
             dataset.setdefault('num_classes', head_classes)
     hooks = list(cfg.get('custom_hooks') or [])
     present = {str(h.get('type')).split('.')[-1] for h in hooks if isinstance(h, dict)}
-    hooks += [dict(type=h) for h in ENGINE_HOOKS if h not in present]
+    hooks += [dict(type=h) for h in always_on_hooks() if h not in present]
     cfg.custom_hooks = hooks
     return cfg
 

@@ -1,0 +1,105 @@
+"""Consistency checks: a config that contradicts itself, or names files that do not exist,
+is refused before any work starts, with the fix.
+
+* :func:`check_clip_len`: a config whose ``num_frames`` and ``clip_len`` disagree is refused
+  with the exact ``--cfg-options`` that fixes it.
+* :func:`check_num_classes`: the head and the blending agree on the number of classes (and
+  a blending names it).
+* :func:`check_input_files`: the annotation lists and the starting checkpoint of a run exist.
+"""
+import os.path as osp
+import re
+from typing import Any, Optional
+
+from mmengine.config import Config
+
+from .schema import ConfigError, frame_samplers
+
+
+def _line_of(filename: Optional[str], pattern: str) -> str:
+    if not filename:
+        return ''
+    try:
+        with open(filename) as f:
+            for number, line in enumerate(f, 1):
+                if re.search(pattern, line):
+                    return f' ({filename}:{number})'
+    except OSError:
+        pass
+    return ''
+
+
+def check_clip_len(cfg: Config) -> None:
+    """Refuse a config whose backbone ``num_frames`` differs from a sampler's ``clip_len``."""
+    tree = cfg.to_dict()
+    backbone = (tree.get('model') or {}).get('backbone') or {}
+    if 'num_frames' not in backbone:
+        return
+    n = backbone['num_frames']
+    wrong = [(p, s['clip_len']) for p, s in frame_samplers(tree) if s['clip_len'] != n]
+    if not wrong:
+        return
+    filename = getattr(cfg, 'filename', None)
+    lens = sorted({c for _, c in wrong})
+    listing = '; '.join(f'{p}.clip_len={c}' for p, c in wrong)
+    fixes = ' or '.join(f'`--cfg-options model.backbone.num_frames={c}`' for c in lens) \
+        if len(lens) == 1 else ''
+    where_n = _line_of(filename, r'num_frames\s*=')
+    where_clip = _line_of(filename, r'clip_len\s*=\s*' + str(lens[0]))
+    raise ConfigError(
+        f'{filename or "The config"}: model.backbone.num_frames={n}{where_n} but {listing}'
+        f'{where_clip}. The backbone would be '
+        f'sized for {n}-frame clips and get others. Run with '
+        + (f'{fixes} (keep the pipelines\' clips) or ' if fixes else '')
+        + f'`--cfg-options model.backbone.num_frames={n}` (also sets every clip_len to {n}), '
+        'or make the file agree.')
+
+
+def check_num_classes(cfg: Config) -> None:
+    """The head's and the blending's ``num_classes`` must agree."""
+    model = cfg.to_dict().get('model') or {}
+    head = (model.get('cls_head') or {}).get('num_classes')
+    blending = ((model.get('train_cfg') or {}).get('blending') or {})
+    if blending and head is not None and 'num_classes' not in blending:
+        raise ConfigError(
+            f"model.train_cfg.blending ({blending.get('type')}) has no num_classes; it makes "
+            f'the soft targets of the {head} classes of model.cls_head.num_classes: add '
+            f'--cfg-options model.train_cfg.blending.num_classes={head}.')
+    if head is not None and 'num_classes' in blending and blending['num_classes'] != head:
+        raise ConfigError(
+            f'model.train_cfg.blending.num_classes={blending["num_classes"]} but '
+            f'model.cls_head.num_classes={head}: set both to the number of classes of the '
+            f'dataset, e.g. --cfg-options model.cls_head.num_classes={head} '
+            f'model.train_cfg.blending.num_classes={head}.')
+
+
+def _local_missing(path: Any) -> bool:
+    return isinstance(path, str) and '://' not in path and not osp.isfile(path)
+
+
+def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] = None) -> None:
+    """The annotation lists of the data loaders the run uses, and the checkpoint it starts
+    from (``load_from``, named ``checkpoint_key`` in the message), must exist: otherwise the
+    error names the config key, the file and the command that makes it, before any work.
+    ``legacy``: name the keys as AIM's dialect (``data.train.ann_file``)."""
+    from mmaction.datasets.base import missing_annotation_message
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        key = f'data.{split}' if legacy else f'{split}_dataloader.dataset'
+        while isinstance(dataset, dict) and 'ann_file' not in dataset and \
+                isinstance(dataset.get('dataset'), dict):  # RepeatDataset and other wrappers
+            dataset, key = dataset['dataset'], f'{key}.dataset'
+        if not isinstance(dataset, dict) or not dataset.get('ann_file'):
+            continue
+        path, root = dataset['ann_file'], dataset.get('data_root') or ''
+        if root and isinstance(path, str) and not osp.isabs(path) and '://' not in path:
+            path = osp.join(root, path)
+        if _local_missing(path):
+            raise FileNotFoundError(missing_annotation_message(path, f'{key}.ann_file'))
+    start = cfg.get('load_from')
+    if start and _local_missing(start):
+        key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
+        raise FileNotFoundError(
+            f'{key}: the checkpoint {start} does not exist. Give the path of a file written '
+            'by tools/train.py (WORK_DIR/epoch_N.pth) or of a released AIM checkpoint.')

@@ -10,13 +10,10 @@ the small file (the trainable parameters only, loaded on top of the pretrained b
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmaction.checkpoint import publish_checkpoint  # noqa: E402
-from mmaction.engine.launch import run_tool  # noqa: E402
+from mmaction.checkpoint import publish_checkpoint
+from mmaction.engine.launch import run_tool
 
 
 def main(argv=None) -> int:

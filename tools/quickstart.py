@@ -17,14 +17,11 @@ Everything lands in ``--work-dir`` (default ``work_dirs/quickstart``) and the da
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 
+from mmaction.synthetic import benchmark as bench
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)  # run from a checkout
-
-from mmaction.synthetic import benchmark as bench  # noqa: E402
-
 CONFIG = osp.join(ROOT, 'configs', 'recognition', 'vit', 'vitclip_tiny_synthetic.py')
 
 

@@ -10,15 +10,12 @@ DDP every video counts exactly once (the sampler's padding is dropped before eva
 
 The work is :func:`mmaction.engine.commands.test`; this file sets up the process for it.
 """
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 from mmaction.engine.commands import build_test_config as build_config  # noqa: E402,F401
-from mmaction.engine.commands import parse_test_args, test  # noqa: E402
-from mmaction.engine.config import read_config  # noqa: E402
-from mmaction.engine.launch import export_local_rank, init_distributed, run_tool  # noqa: E402
+from mmaction.engine.commands import parse_test_args, test
+from mmaction.engine.config import read_config
+from mmaction.engine.launch import export_local_rank, init_distributed, run_tool
 
 
 def parse_args(argv=None):

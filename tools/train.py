@@ -12,16 +12,13 @@ Several GPUs: ``bash tools/dist_train.sh CONFIG GPUS [the options above]``.
 
 The work is :func:`mmaction.engine.commands.train`; this file sets up the process for it.
 """
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 from mmaction.engine.commands import build_train_config as build_config  # noqa: E402,F401
-from mmaction.engine.commands import parse_train_args, train  # noqa: E402
-from mmaction.engine.config import read_config  # noqa: E402
-from mmaction.engine.launch import export_local_rank, init_distributed, run_tool  # noqa: E402
-from mmaction.utils.randomness import use_deterministic_cublas  # noqa: E402
+from mmaction.engine.commands import parse_train_args, train
+from mmaction.engine.config import read_config
+from mmaction.engine.launch import export_local_rank, init_distributed, run_tool
+from mmaction.utils.randomness import use_deterministic_cublas
 
 
 def parse_args(argv=None):

@@ -6,13 +6,11 @@ learning-rate scheduler and (through :mod:`mmaction.utils.randomness`) the data 
 loaded by :mod:`mmaction.checkpoint`; the engine decides when (its ``CheckpointHook``) and
 resumes runs (:mod:`.resume`).
 """
-from .config import (ConfigError, adapt_to_device, apply_cfg_options, load_config,
-                     translate_config)
+from .config import ConfigError, adapt_to_device, apply_cfg_options, load_config, translate_config
 from .hooks import *  # noqa: F401,F403
 from .loops import EpochBasedTrainLoop, TestLoop, ValLoop
 from .lr_schedule import LrConfigScheduler
-from .optim import (AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor,
-                    resolve_precision)
+from .optim import AutocastOptimWrapper, TrainableParamsOptimWrapperConstructor, resolve_precision
 from .runner import ActionRunner
 
 __all__ = [

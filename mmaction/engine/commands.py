@@ -14,10 +14,21 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
 from mmaction.checkpoint import find_latest_checkpoint
-from .config import (ConfigError, adapt_to_device, check_input_files, is_legacy_dialect,
-                     load_config, read_config)
-from .launch import (EarlyLogs, add_debug_argument, add_launcher_arguments, build_runner,
-                     default_work_dir)
+from .config import (
+    ConfigError,
+    adapt_to_device,
+    check_input_files,
+    is_legacy_dialect,
+    load_config,
+    read_config,
+)
+from .launch import (
+    EarlyLogs,
+    add_debug_argument,
+    add_launcher_arguments,
+    build_runner,
+    default_work_dir,
+)
 from .optim import AMP_CHOICES, requested_precision
 
 EVAL_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision',

@@ -14,17 +14,14 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 
 import numpy as np
 
+from mmaction.synthetic import benchmark as bench
+from mmaction.utils.fileio import write_text_atomic
+from mmaction.utils.machine import cpu_name, load_average
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-from mmaction.synthetic import benchmark as bench  # noqa: E402
-from mmaction.utils.fileio import write_text_atomic  # noqa: E402
-from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
-
 VIT = osp.join(ROOT, 'configs', 'recognition', 'vit')
 VARIANTS = [
     ('frozen space-only baseline', 'vitclip_tiny_synthetic_space_only.py'),

@@ -12,12 +12,8 @@ against the iteration, validation metrics against the epoch; a bare key the run 
 Plots need matplotlib: pip install -e ".[plots]".
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from mmaction.utils.train_log import read_training_log  # noqa: E402
+from mmaction.utils.train_log import read_training_log
 
 
 def plot_curve(args):

@@ -22,19 +22,16 @@ import gc
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import torch
+from mmengine.optim import build_optim_wrapper
 
-import torch  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-
-from mmaction.engine import ActionRunner, load_config, resolve_precision  # noqa: E402
-from mmaction.checkpoint import publish_checkpoint, tunable_state_dict  # noqa: E402
-from mmaction.registry import MODELS  # noqa: E402
-from mmaction.utils import register_all_modules  # noqa: E402
+from mmaction.checkpoint import publish_checkpoint, tunable_state_dict
+from mmaction.engine import ActionRunner, load_config, resolve_precision
+from mmaction.registry import MODELS
+from mmaction.utils import register_all_modules
 
 
 def median_ms(fn, iters):

@@ -26,9 +26,9 @@ from collections import defaultdict
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mmaction.utils.machine import cpu_name, load_average  # noqa: E402
+from mmaction.utils.machine import cpu_name, load_average
 
 BACKENDS = {
     'decord': ('DecordInit', 'DecordDecode'),
@@ -271,5 +271,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     main()

@@ -176,6 +176,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     from mmaction.engine.launch import run_tool
     sys.exit(run_tool(main))

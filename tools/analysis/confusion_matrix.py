@@ -10,15 +10,11 @@ test ran on. Videos that could not be decoded are left out and listed. Prints th
 (needs matplotlib: pip install -e ".[plots]").
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from mmaction.apis.inference import read_label_names  # noqa: E402
-from mmaction.evaluation.confusion import confusion_matrix, per_class_accuracy, read_test_results  # noqa: E402
+from mmaction.apis.inference import read_label_names
+from mmaction.evaluation.confusion import confusion_matrix, per_class_accuracy, read_test_results
 
 
 def parse_args(argv=None):

@@ -36,7 +36,6 @@ import tempfile
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
 
 BASE_K400 = 'configs/recognition/vit/vitclip_base_k400.py'
 ARCHS = {

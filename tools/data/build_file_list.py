@@ -17,11 +17,9 @@ import random
 import sys
 from typing import Dict, List, Tuple
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-sys.path.insert(1, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from parse_file_list import PARSERS  # noqa: E402
+from parse_file_list import PARSERS
 
-from mmaction.utils.fileio import write_text_atomic  # noqa: E402
+from mmaction.utils.fileio import write_text_atomic
 
 
 def scan_videos(src: str, level: int) -> Dict[str, str]:

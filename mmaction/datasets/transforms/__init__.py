@@ -1,12 +1,33 @@
 """Pipeline steps; importing this package registers them all in ``TRANSFORMS``."""
-from .augment import (BrightnessContrastSaturationHueJitter, CenterCrop, ColorJitter, Flip,
-                      MultiGroupCrop, MultiScaleCrop, Normalize, RandomCrop, RandomErasing,
-                      RandomResizedCrop, Resize, TenCrop, ThreeCrop)
+from .augment import (
+                      BrightnessContrastSaturationHueJitter,
+                      CenterCrop,
+                      ColorJitter,
+                      Flip,
+                      MultiGroupCrop,
+                      MultiScaleCrop,
+                      Normalize,
+                      RandomCrop,
+                      RandomErasing,
+                      RandomResizedCrop,
+                      Resize,
+                      TenCrop,
+                      ThreeCrop,
+)
 from .base import BaseTransform
-from .formatting import (Collect, FormatShape, ImageToTensor, PackActionInputs, ToTensor,
-                         Transpose)
-from .loading import (DecordDecode, DecordInit, FrameSelector, FramesDecode, OpenCVDecode,
-                      OpenCVInit, PyAVDecode, PyAVInit, RawFrameDecode, VideoDecodeError)
+from .formatting import Collect, FormatShape, ImageToTensor, PackActionInputs, ToTensor, Transpose
+from .loading import (
+                      DecordDecode,
+                      DecordInit,
+                      FramesDecode,
+                      FrameSelector,
+                      OpenCVDecode,
+                      OpenCVInit,
+                      PyAVDecode,
+                      PyAVInit,
+                      RawFrameDecode,
+                      VideoDecodeError,
+)
 from .rand_augment import Imgaug, RandAugment
 from .sampling import DenseSampleFrames, SampleFrames, UniformSampleFrames
 

@@ -39,10 +39,17 @@ from mmengine.logging import MMLogger
 from mmengine.runner import get_priority
 
 from mmaction.registry import DATASETS, HOOKS
-
 from ..optim import eval_autocast, loss_scale_setting, requested_precision, resolve_precision
-from .schema import (LEGACY_KEYS, LOADER_KEYS, MMENGINE_KEYS, OPTIMIZER_HOOKS, SECTION_KEYS,
-                     ConfigError, pipelines_in_use, registered_class)
+from .schema import (
+    LEGACY_KEYS,
+    LOADER_KEYS,
+    MMENGINE_KEYS,
+    OPTIMIZER_HOOKS,
+    SECTION_KEYS,
+    ConfigError,
+    pipelines_in_use,
+    registered_class,
+)
 
 #: AccMetric's key of the accuracy that selects the best checkpoint (mmaction2 0.x names)
 TOP1_KEY = 'top1_acc'

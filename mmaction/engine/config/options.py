@@ -22,8 +22,15 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from .checks import check_clip_len, check_num_classes
-from .schema import (FREE_FORM, SECTION_KEYS, TOP_LEVEL_KEYS, ConfigError, frame_samplers,
-                     pipelines_in_use, registered_class)
+from .schema import (
+    FREE_FORM,
+    SECTION_KEYS,
+    TOP_LEVEL_KEYS,
+    ConfigError,
+    frame_samplers,
+    pipelines_in_use,
+    registered_class,
+)
 
 
 def _logger() -> MMLogger:

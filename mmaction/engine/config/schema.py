@@ -10,8 +10,16 @@
 from typing import Any, List, Tuple
 
 from mmaction.datasets.transforms.base import pipeline_role
-from mmaction.registry import (DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS,
-                               PARAM_SCHEDULERS, TRANSFORMS)
+from mmaction.registry import (
+    DATASETS,
+    HOOKS,
+    METRICS,
+    MODELS,
+    OPTIM_WRAPPERS,
+    OPTIMIZERS,
+    PARAM_SCHEDULERS,
+    TRANSFORMS,
+)
 
 
 class ConfigError(ValueError):

@@ -20,11 +20,26 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmaction.datasets.transforms import (CenterCrop, Collect, ColorJitter, FormatShape,
-                                          FrameSelector, ImageToTensor, MultiGroupCrop,
-                                          MultiScaleCrop, Normalize, RandomCrop,
-                                          RandomResizedCrop, RawFrameDecode, Resize,
-                                          SampleFrames, TenCrop, ThreeCrop, ToTensor, Transpose)
+from mmaction.datasets.transforms import (
+    CenterCrop,
+    Collect,
+    ColorJitter,
+    FormatShape,
+    FrameSelector,
+    ImageToTensor,
+    MultiGroupCrop,
+    MultiScaleCrop,
+    Normalize,
+    RandomCrop,
+    RandomResizedCrop,
+    RawFrameDecode,
+    Resize,
+    SampleFrames,
+    TenCrop,
+    ThreeCrop,
+    ToTensor,
+    Transpose,
+)
 from mmaction.engine.config import ConfigError
 from mmaction.engine.config.options import check_option_keys
 from mmaction.models.data_preprocessor import ActionDataPreprocessor

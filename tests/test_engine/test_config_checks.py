@@ -215,6 +215,7 @@ def test_a_section_the_receiving_class_takes_can_be_added():
     assert model_cfg.train_cfg == dict(blending=dict(type='LabelSmoothing', num_classes=400,
                                                      smoothing=0.2))
     import torch
+
     from mmaction.models.blending import LabelSmoothing
     from mmaction.registry import MODELS
     with torch.device('meta'):

@@ -315,8 +315,23 @@ def _multi_crop(results: dict, imgs: np.ndarray, boxes, crop_w: int, crop_h: int
     return results
 
 
+class _MultiCropBase(BaseTransform):
+    """Several ``crop_size`` crops (int, or (w, h)) of the whole clip, stacked as views."""
+
+    def __init__(self, crop_size):
+        self.crop_size = _pair(crop_size, 'crop_size')
+
+    def _clip_and_sizes(self, results: dict):
+        """The frames, their (h, w) and the crop's (w, h), once the crop is known to fit."""
+        imgs = frames_of(results)
+        img_h, img_w = imgs.shape[1:3]
+        crop_w, crop_h = self.crop_size
+        _check_fits(type(self).__name__, crop_w, crop_h, img_h, img_w)
+        return imgs, img_h, img_w, crop_w, crop_h
+
+
 @TRANSFORMS.register_module()
-class ThreeCrop(BaseTransform):
+class ThreeCrop(_MultiCropBase):
     """Three crops along the long side (left/top, right/bottom, middle), as three views.
 
     The crop must span the frames' full height or full width (resize the short side to the
@@ -326,14 +341,8 @@ class ThreeCrop(BaseTransform):
     ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
-    def __init__(self, crop_size):
-        self.crop_size = _pair(crop_size, 'crop_size')
-
     def transform(self, results: dict) -> dict:
-        imgs = frames_of(results)
-        img_h, img_w = imgs.shape[1:3]
-        crop_w, crop_h = self.crop_size
-        _check_fits('ThreeCrop', crop_w, crop_h, img_h, img_w)
+        imgs, img_h, img_w, crop_w, crop_h = self._clip_and_sizes(results)
         if crop_h == img_h:
             step = (img_w - crop_w) // 2
             boxes = [(0, 0), (2 * step, 0), (step, 0)]
@@ -348,7 +357,7 @@ class ThreeCrop(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class TenCrop(BaseTransform):
+class TenCrop(_MultiCropBase):
     """Five crops (four corners, centre) and their mirror images, as ten views.
 
     Order: for each of upper-left, upper-right, lower-left, lower-right, centre: the crop,
@@ -358,14 +367,8 @@ class TenCrop(BaseTransform):
     ``crop_bbox`` (one row per output frame, see :func:`_multi_crop`).
     """
 
-    def __init__(self, crop_size):
-        self.crop_size = _pair(crop_size, 'crop_size')
-
     def transform(self, results: dict) -> dict:
-        imgs = frames_of(results)
-        img_h, img_w = imgs.shape[1:3]
-        crop_w, crop_h = self.crop_size
-        _check_fits('TenCrop', crop_w, crop_h, img_h, img_w)
+        imgs, img_h, img_w, crop_w, crop_h = self._clip_and_sizes(results)
         ws, hs = (img_w - crop_w) // 4, (img_h - crop_h) // 4
         corners = [(0, 0), (4 * ws, 0), (0, 4 * hs), (4 * ws, 4 * hs), (2 * ws, 2 * hs)]
         boxes = [box for box in corners for _ in range(2)]
@@ -373,7 +376,7 @@ class TenCrop(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class MultiGroupCrop(BaseTransform):
+class MultiGroupCrop(_MultiCropBase):
     """``groups`` random crops of ``crop_size`` (int, or (w, h)), as ``groups`` views
     (mmaction2 0.x's ``MultiGroupCrop``).
 
@@ -386,17 +389,14 @@ class MultiGroupCrop(BaseTransform):
     """
 
     def __init__(self, crop_size, groups: int):
-        self.crop_size = _pair(crop_size, 'crop_size')
+        super().__init__(crop_size)
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f'MultiGroupCrop groups (the number of random crops, each a view) '
                              f'must be a positive int, got {groups!r}')
         self.groups = int(groups)
 
     def transform(self, results: dict) -> dict:
-        imgs = frames_of(results)
-        img_h, img_w = imgs.shape[1:3]
-        crop_w, crop_h = self.crop_size
-        _check_fits('MultiGroupCrop', crop_w, crop_h, img_h, img_w)
+        imgs, img_h, img_w, crop_w, crop_h = self._clip_and_sizes(results)
         boxes = []
         for _ in range(self.groups):
             x1 = random.randint(0, img_w - crop_w)

@@ -17,21 +17,20 @@ import torch
 from einops import rearrange
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
+from ..common.blocks import Mlp, init_transformer_weights
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
 from .swin_common import (
     FramePatchEmbed,
     FrozenStagesMixin,
-    Mlp,
     PatchEmbed3D,
     PatchMerging,
+    SwinStage,
     WindowAttention,
     effective_window,
-    init_swin_weights,
     shifted_window_attention,
     window_mask,
 )
@@ -101,25 +100,6 @@ class SwinBlock2D(nn.Module):
         independent)."""
         x = x + self.drop_path(self.window_attention(self.norm1(x)))
         return x + self.drop_path(self.mlp(self.norm2(x)))
-
-
-class SwinStage2D(nn.Module):
-    """``blocks`` at one resolution, then ``downsample`` (patch merging) unless last."""
-
-    def __init__(self, blocks: Sequence[nn.Module], downsample: Optional[nn.Module],
-                 with_cp: bool = False):
-        super().__init__()
-        self.blocks = nn.ModuleList(blocks)
-        self.downsample = downsample
-        self.with_cp = with_cp
-
-    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        for block in self.blocks:
-            if self.with_cp and torch.is_grad_enabled():
-                x = checkpoint(block, x, num_frames, use_reentrant=False)
-            else:
-                x = block(x, num_frames)
-        return x if self.downsample is None else self.downsample(x)
 
 
 @MODELS.register_module()
@@ -247,11 +227,11 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
             ]
             last = s == self.num_layers - 1
             self.layers.append(
-                SwinStage2D(blocks, None if last else PatchMerging(dim), with_cp=with_cp))
+                SwinStage(blocks, None if last else PatchMerging(dim), with_cp=with_cp))
             res = (-(-res[0] // 2), -(-res[1] // 2))
         self.norm = nn.LayerNorm(self.num_features)
 
-        init_swin_weights(self)
+        init_transformer_weights(self)
         for m in self.modules():  # Swin's init touched the adapters' layers: restore theirs
             if isinstance(m, Adapter):
                 m.reset_parameters()

@@ -17,19 +17,18 @@ import torch
 from einops import rearrange
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 from ..common import DropPath
+from ..common.blocks import Mlp, init_transformer_weights
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
 from .swin_common import (
     FrozenStagesMixin,
-    Mlp,
     PatchEmbed3D,
     PatchMerging,
+    SwinStage,
     WindowAttention,
-    init_swin_weights,
     shifted_window_attention,
 )
 
@@ -66,25 +65,6 @@ class SwinBlock3D(nn.Module):
         x = x + self.drop_path(
             shifted_window_attention(self.attn, self.norm1(x), self.window, self.shift))
         return x + self.drop_path(self.mlp(self.norm2(x)))
-
-
-class SwinStage3D(nn.Module):
-    """``blocks`` at one resolution, then ``downsample`` (spatial patch merging) unless last."""
-
-    def __init__(self, blocks: Sequence[nn.Module], downsample: Optional[nn.Module],
-                 with_cp: bool = False):
-        super().__init__()
-        self.blocks = nn.ModuleList(blocks)
-        self.downsample = downsample
-        self.with_cp = with_cp
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.blocks:
-            if self.with_cp and torch.is_grad_enabled():
-                x = checkpoint(block, x, use_reentrant=False)
-            else:
-                x = block(x)
-        return x if self.downsample is None else self.downsample(x)
 
 
 @MODELS.register_module()
@@ -162,10 +142,10 @@ class SwinTransformer3D(FrozenStagesMixin, BaseModule):
                             drop_rate, attn_drop_rate, rates[first + b]) for b in range(depth)
             ]
             last = s == self.num_layers - 1
-            self.layers.append(SwinStage3D(blocks, None if last else PatchMerging(dim),
+            self.layers.append(SwinStage(blocks, None if last else PatchMerging(dim),
                                            with_cp=with_cp or use_checkpoint))
         self.norm = nn.LayerNorm(self.num_features)
-        init_swin_weights(self)
+        init_transformer_weights(self)
         self._freeze_stages()
 
     # ------------------------------------------------------------------ weights

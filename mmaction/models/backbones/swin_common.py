@@ -23,6 +23,8 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
+from ..common.blocks import run_blocks
+
 #: Added to the logits of pairs that must not attend to each other. Swin's value: finite, so
 #: a row that is masked everywhere (a padded query) stays a uniform softmax instead of NaN,
 #: and large enough that exp(-100) vanishes next to any unmasked logit.
@@ -273,18 +275,20 @@ def shifted_window_attention(attn: WindowAttention, x: torch.Tensor, window: Seq
     return out
 
 
-class Mlp(nn.Module):
-    """``fc1 -> GELU -> dropout -> fc2 -> dropout`` (Swin's feed-forward block)."""
+class SwinStage(nn.Module):
+    """``blocks`` at one resolution, then ``downsample`` (patch merging) unless last; extra
+    ``forward`` arguments (the 2D blocks' ``num_frames``) go to every block."""
 
-    def __init__(self, dim: int, hidden: int, drop: float = 0.0):
+    def __init__(self, blocks: Sequence[nn.Module], downsample: Optional[nn.Module],
+                 with_cp: bool = False):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-        self.drop = nn.Dropout(drop)
+        self.blocks = nn.ModuleList(blocks)
+        self.downsample = downsample
+        self.with_cp = with_cp
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
+    def forward(self, x: torch.Tensor, *args) -> torch.Tensor:
+        x = run_blocks(self.blocks, x, *args, with_cp=self.with_cp)
+        return x if self.downsample is None else self.downsample(x)
 
 
 class PatchEmbed3D(nn.Module):
@@ -371,19 +375,6 @@ class PatchMerging(nn.Module):
             x = F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
         x = rearrange(x, '... (h ph) (w pw) c -> ... h w (pw ph c)', ph=2, pw=2)
         return self.reduction(self.norm(x))
-
-
-def init_swin_weights(module: nn.Module) -> None:
-    """Swin's initialisation: truncated-normal (std 0.02) linear weights, zero biases,
-    unit LayerNorms. Adapters re-initialise themselves afterwards (``D_fc2`` at zero)."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
 
 
 class FrozenStagesMixin:

@@ -20,10 +20,10 @@ from einops import rearrange
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm, QuickGELU
+from ..common.blocks import run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 from ..common.pretrained import load_pretrained
@@ -277,11 +277,7 @@ class ViT_CLIP(BaseModule):
             x = (x.view(b, t, *x.shape[1:]) + te.unsqueeze(2)).flatten(0, 1)
         x = self.ln_pre(x)
 
-        for block in self.transformer.resblocks:
-            if self.with_cp and torch.is_grad_enabled():
-                x = checkpoint(block, x, t, use_reentrant=False)
-            else:
-                x = block(x, t)
+        x = run_blocks(self.transformer.resblocks, x, t, with_cp=self.with_cp)
 
         x = self.ln_post(x[:, 0])  # class token of each frame: (B*T, D)
         return rearrange(x, '(b t) d -> b d t 1 1', b=b)

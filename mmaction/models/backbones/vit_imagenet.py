@@ -24,10 +24,10 @@ from einops import rearrange
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
+from ..common.blocks import Mlp, init_transformer_weights, run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 from ..common.pretrained import load_pretrained
@@ -56,19 +56,6 @@ class Attention(nn.Module):
         out = F.scaled_dot_product_attention(
             q, k, v, dropout_p=self.attn_drop if self.training else 0.0, scale=self.scale)
         return self.proj_drop(self.proj(rearrange(out, 'b h l d -> b l (h d)')))
-
-
-class Mlp(nn.Module):
-
-    def __init__(self, dim: int, hidden: int, drop: float = 0.0):
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-        self.drop = nn.Dropout(drop)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
 class Block(nn.Module):
@@ -190,14 +177,7 @@ class ViT_ImageNet(BaseModule):
         zero: the adapted model computes the image model until trained)."""
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_transformer_weights(self)
         for m in self.modules():
             if isinstance(m, Adapter):
                 m.reset_parameters()
@@ -236,10 +216,6 @@ class ViT_ImageNet(BaseModule):
         x = x + resize_patch_embedding(self.pos_embed[0], gh, gw).to(x.dtype)  # (B*T, N, D)
         te = self._temporal_embedding(t).to(x.dtype)  # (1, T, D), same for every token
         x = (x.view(b, t, *x.shape[1:]) + te.unsqueeze(2)).flatten(0, 1)
-        for block in self.blocks:
-            if self.with_cp and torch.is_grad_enabled():
-                x = checkpoint(block, x, t, use_reentrant=False)
-            else:
-                x = block(x, t)
+        x = run_blocks(self.blocks, x, t, with_cp=self.with_cp)
         x = self.ln_post(x[:, 0])  # class token of each frame: (B*T, D)
         return rearrange(x, '(b t) d -> b d t 1 1', b=b)

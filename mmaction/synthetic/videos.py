@@ -33,7 +33,7 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from mmaction.utils.fileio import write_text_atomic
+from mmaction.utils.fileio import atomic_write, write_text_atomic
 
 LANE_NAMES = {1: ('', ), 2: ('top ', 'bottom ')}
 SHAPES = ('circle', 'square', 'triangle', 'diamond', 'cross', 'ring')
@@ -170,8 +170,7 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> No
     One encoder thread and no macroblock tree, so the same frames always give the same file.
     """
     import av
-    tmp = f'{path}.tmp.mp4'
-    with av.open(tmp, mode='w') as container:
+    with atomic_write(path) as tmp, av.open(tmp, mode='w', format='mp4') as container:
         stream = container.add_stream('libx264', rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = 'yuv420p'
@@ -185,7 +184,6 @@ def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> No
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    os.replace(tmp, path)
 
 
 def _clip_rng(seed: int, split: str, index: int) -> np.random.Generator:

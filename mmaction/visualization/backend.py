@@ -1,6 +1,7 @@
 """matplotlib is optional (``pip install -e ".[plots]"``); the plots ask for it here."""
-import os
 import os.path as osp
+
+from mmaction.utils.fileio import atomic_write
 
 #: what the plotting commands say when matplotlib is missing
 INSTALL_HINT = 'pip install -e ".[plots]"'
@@ -20,15 +21,7 @@ def require_matplotlib():
 def save_figure(fig, path: str, dpi: int = 120) -> str:
     """Write ``fig`` to ``path`` (format from the suffix, e.g. ``.png``) through a temporary
     file and a rename, so a reader never sees half an image. Returns ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     suffix = osp.splitext(path)[1].lstrip('.').lower() or 'png'
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            fig.savefig(f, format=suffix, dpi=dpi, bbox_inches='tight')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path) as tmp, open(tmp, 'wb') as f:
+        fig.savefig(f, format=suffix, dpi=dpi, bbox_inches='tight')
     return path

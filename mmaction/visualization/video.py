@@ -1,11 +1,12 @@
 """Write a copy of a video with a text label drawn on every frame (``demo/demo.py``)."""
-import os
 import os.path as osp
 from fractions import Fraction
 from typing import Optional, Tuple
 
 import cv2
 import numpy as np
+
+from mmaction.utils.fileio import atomic_write
 
 #: output suffix -> (container format, codec)
 VIDEO_FORMATS = {'.mp4': ('mp4', 'libx264'), '.mov': ('mov', 'libx264'),
@@ -60,12 +61,8 @@ def write_labelled_video(src: str, dst: str, text: str, fps: Optional[float] = N
     if not osp.isfile(src):
         raise FileNotFoundError(f'video {src} does not exist')
     container_format, codec = VIDEO_FORMATS[suffix]
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    # hidden, in the same folder (so the rename is atomic), and created with the usual mode
-    tmp = osp.join(folder, f'.{osp.basename(dst)}.{os.getpid()}.tmp')
     count = 0
-    try:
+    with atomic_write(dst) as tmp:
         with av.open(src) as source, av.open(tmp, 'w', format=container_format) as out:
             if not source.streams.video:
                 raise ValueError(f'{src} has no video stream')
@@ -87,8 +84,4 @@ def write_labelled_video(src: str, dst: str, text: str, fps: Optional[float] = N
                 raise ValueError(f'{src}: no frame could be decoded')
             for packet in stream.encode():
                 out.mux(packet)
-        os.replace(tmp, dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     return count

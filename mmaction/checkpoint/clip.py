@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from mmengine.logging import MMLogger
 
-from .io import CheckpointError, read_checkpoint
+from .io import CheckpointError, check_same_architecture, read_checkpoint
 
 #: OpenAI's files, by the architecture they hold (width, layers, patch size).
 OPENAI_CLIP_FILES = {
@@ -45,8 +45,9 @@ def clip_arch_name(width: int, layers: int, patch_size: int) -> str:
     known = ', '.join(f"{n} (width={i['width']}, layers={i['layers']}, "
                       f"patch_size={i['patch_size']})" for n, i in OPENAI_CLIP_FILES.items())
     raise CheckpointError(f"pretrained='openaiclip' has no OpenAI file for width={width}, "
-                     f'layers={layers}, patch_size={patch_size}; known: {known}. Give the path '
-                     'of a CLIP checkpoint instead (model.backbone.pretrained=/path/to/file.pt).')
+                          f'layers={layers}, patch_size={patch_size}; known: {known}. Give the '
+                          'path of a CLIP checkpoint instead '
+                          '(model.backbone.pretrained=/path/to/file.pt).')
 
 
 def resolve_clip_file(spec: str, width: int, layers: int, patch_size: int) -> str:
@@ -110,7 +111,7 @@ def read_clip_visual_state_dict(path: str) -> Dict[str, torch.Tensor]:
             state = state['state_dict']
     if not isinstance(state, dict):
         raise CheckpointError(f'{path}: expected a CLIP checkpoint (a state dict or an OpenAI '
-                         f'TorchScript archive); found a {type(state).__name__}.')
+                              f'TorchScript archive); found a {type(state).__name__}.')
     if any(k.startswith('visual.') for k in state):
         visual = {k[len('visual.'):]: v for k, v in state.items() if k.startswith('visual.')}
     elif 'conv1.weight' in state:
@@ -118,7 +119,7 @@ def read_clip_visual_state_dict(path: str) -> Dict[str, torch.Tensor]:
     else:
         sample = ', '.join(list(state)[:5])
         raise CheckpointError(f'{path}: not a CLIP checkpoint: expected keys such as '
-                         f"'visual.conv1.weight' or 'conv1.weight', found {sample} ...")
+                              f"'visual.conv1.weight' or 'conv1.weight', found {sample} ...")
     return {k: v.float() for k, v in visual.items() if k not in IGNORED}
 
 
@@ -145,19 +146,9 @@ def match_clip_state_dict(model: torch.nn.Module, visual: Dict[str, torch.Tensor
                 hint = (' The file was trained at another input resolution; set '
                         'model.backbone.input_resolution to match it.')
             raise CheckpointError(f'{source}: {key} has shape {tuple(value.shape)} in the file but '
-                             f'{tuple(own[key].shape)} in the model.{hint}')
-    extra = sorted(k for k in visual if k not in own)
-    missing = sorted(k for k in own if k not in visual)
-    foreign = [k for k in missing if not any(p in k for p in AIM_ONLY)]
-    if extra or foreign:
-        detail = []
-        if extra:
-            detail.append(f'{len(extra)} file keys the model lacks, e.g. {extra[0]!r}')
-        if foreign:
-            detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[0]!r}')
-        raise CheckpointError(f'{source}: the file is a different architecture from the backbone '
-                         f'({"; ".join(detail)}). Check width/layers/heads/patch_size.')
-    return missing, extra
+                                  f'{tuple(own[key].shape)} in the model.{hint}')
+    return check_same_architecture(source, visual, own, AIM_ONLY, what='architecture',
+                                   fix='Check width/layers/heads/patch_size.')
 
 
 def timesformer_from_clip(visual: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:

@@ -14,7 +14,7 @@ objects that mmengine's resume expects.
 """
 import os.path as osp
 import pickle
-from typing import Dict
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -24,6 +24,31 @@ from mmengine.logging import HistoryBuffer
 class CheckpointError(ValueError):
     """A weights file that cannot be loaded into the model: another layout, pickled objects
     beyond tensors, tensors that do not fit. The message names the file and the fix."""
+
+
+def check_same_architecture(source: str, file_keys: Iterable[str], model_keys: Iterable[str],
+                            aim_only: Sequence[str], *, what: str, fix: str
+                            ) -> Tuple[List[str], List[str]]:
+    """Compare the keys of an image model's file with those of the backbone it starts.
+
+    Returns (missing, extra): model keys the file lacks (AIM's own parameters, named by a part
+    in ``aim_only``, which start from their initialisation) and file keys the model lacks.
+    Raises :class:`CheckpointError` when the file has keys the model lacks or lacks keys that
+    are not AIM's: the file is a different ``what`` (the message ends with ``fix``).
+    """
+    file_keys, model_keys = set(file_keys), set(model_keys)
+    extra = sorted(file_keys - model_keys)
+    missing = sorted(model_keys - file_keys)
+    foreign = [k for k in missing if not any(part in k for part in aim_only)]
+    if extra or foreign:
+        detail = []
+        if extra:
+            detail.append(f'{len(extra)} file keys the model lacks, e.g. {extra[:3]}')
+        if foreign:
+            detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[:3]}')
+        raise CheckpointError(f'{source}: the file is a different {what} from the backbone '
+                              f'({"; ".join(detail)}). {fix}')
+    return missing, extra
 
 
 _HISTORY_BUFFER_TAG = '__history_buffer__'

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from torch import nn
 
-from .io import CheckpointError, checkpoint_state_dict, read_checkpoint
+from .io import CheckpointError, check_same_architecture, checkpoint_state_dict, read_checkpoint
 
 SWIN_RELEASES = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/'
 EXPECTED_LAYOUT = ("Microsoft's ImageNet Swin layout, a dict {'model': {'patch_embed.proj."
@@ -56,12 +56,12 @@ def read_swin_imagenet(path: str) -> Dict[str, torch.Tensor]:
                     'checkpoint. Load a whole recognizer from it with load_from=PATH, or a '
                     'Video Swin backbone with model.backbone.pretrained2d=False.')
         raise CheckpointError(f'{path}: expected {EXPECTED_LAYOUT}; found top-level keys {found}.'
-                         + hint)
+                              + hint)
     state = ckpt['model']
     if 'patch_embed.proj.weight' not in state:
         raise CheckpointError(f"{path}: ckpt['model'] has no 'patch_embed.proj.weight', so it is "
-                         f'not an ImageNet Swin; expected {EXPECTED_LAYOUT}. Its first keys: '
-                         f'{list(state)[:6]}.')
+                              f'not an ImageNet Swin; expected {EXPECTED_LAYOUT}. Its first keys: '
+                              f'{list(state)[:6]}.')
     return {k: v.float() for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
@@ -136,18 +136,9 @@ def load_swin_imagenet(backbone: nn.Module, path: str, logger: MMLogger = None) 
         state[key] = value
     _check_shapes(state, own, path)
 
-    unexpected = sorted(k for k in state if k not in own)
-    missing = sorted(k for k in own if k not in state and not k.endswith(DERIVED))
-    foreign = [k for k in missing if not any(a in k for a in AIM_ONLY)]
-    if unexpected or foreign:
-        detail = []
-        if unexpected:
-            detail.append(f'{len(unexpected)} file keys the model lacks, e.g. {unexpected[:3]}')
-        if foreign:
-            detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[:3]}')
-        raise CheckpointError(f'{path}: the file is a different Swin from the backbone '
-                         f'({"; ".join(detail)}). Match model.backbone.embed_dim/depths/'
-                         'num_heads/patch_norm to the file.')
+    missing, _ = check_same_architecture(
+        path, state, [k for k in own if not k.endswith(DERIVED)], AIM_ONLY, what='Swin',
+        fix='Match model.backbone.embed_dim/depths/num_heads/patch_norm to the file.')
     backbone.load_state_dict(state, strict=False)
     notes = [f'patch embedding inflated over {frames} frames'
              if own['patch_embed.proj.weight'].ndim == 5 else 'patch embedding per frame']
@@ -171,7 +162,7 @@ def load_video_swin(backbone: nn.Module, path: str, logger: MMLogger = None) -> 
     ckpt = read_checkpoint(path)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('model'), dict):
         raise CheckpointError(f"{path} has a 'model' key: it is an ImageNet (2D) Swin file. Set "
-                         'model.backbone.pretrained2d=True to inflate it.')
+                              'model.backbone.pretrained2d=True to inflate it.')
     state = checkpoint_state_dict(ckpt, path)
     if any(k.startswith('backbone.') for k in state):
         state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
@@ -181,7 +172,7 @@ def load_video_swin(backbone: nn.Module, path: str, logger: MMLogger = None) -> 
     unexpected = sorted(k for k in state if k not in own)
     if missing or unexpected:
         raise CheckpointError(f'{path} does not match the backbone: {len(missing)} missing keys '
-                         f'{missing[:3]}, {len(unexpected)} unexpected keys {unexpected[:3]}. '
-                         'Match model.backbone.embed_dim/depths/num_heads/window_size to it.')
+                              f'{missing[:3]}, {len(unexpected)} unexpected keys {unexpected[:3]}. '
+                              'Match model.backbone.embed_dim/depths/num_heads/window_size to it.')
     backbone.load_state_dict(state, strict=False)
     logger.info(f'Loaded Video Swin weights from {path} ({len(state)} tensors).')

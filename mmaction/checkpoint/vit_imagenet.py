@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
-from .io import read_checkpoint
+from .io import CheckpointError, check_same_architecture, read_checkpoint
 
 #: backbone parameters no ImageNet file has: AIM's additions
 AIM_ONLY = ('Adapter', 'temporal_embedding')
@@ -50,9 +50,9 @@ def _google_to_timm(arrays: Dict[str, np.ndarray], path: str) -> Dict[str, torch
     prefix = 'opt/target/' if any(k.startswith('opt/target/') for k in arrays) else ''
     if f'{prefix}embedding/kernel' not in arrays:
         sample = ', '.join(list(arrays)[:4])
-        raise ValueError(f"{path}: not a ViT .npz of Google's layout: expected arrays such as "
-                         f"'embedding/kernel' and 'Transformer/encoderblock_0/...'; found "
-                         f'{sample} ...')
+        raise CheckpointError(f"{path}: not a ViT .npz of Google's layout: expected arrays such as "
+                              f"'embedding/kernel' and 'Transformer/encoderblock_0/...'; found "
+                              f'{sample} ...')
 
     def get(name):
         return torch.from_numpy(np.asarray(arrays[prefix + name], dtype=np.float32))
@@ -92,7 +92,7 @@ def read_vit_imagenet(path: str) -> Dict[str, torch.Tensor]:
             with np.load(path, allow_pickle=False) as arrays:
                 raw = {k: arrays[k] for k in arrays.files}
         except ValueError as err:  # object arrays need pickle, which could run code
-            raise ValueError(
+            raise CheckpointError(
                 f'{path} holds Python objects, which are not loaded from files of unknown '
                 f'origin (numpy allow_pickle=False refused: {err}). A ViT .npz holds plain '
                 'float arrays only.') from err
@@ -105,9 +105,9 @@ def read_vit_imagenet(path: str) -> Dict[str, torch.Tensor]:
         if not isinstance(state, dict) or 'patch_embed.proj.weight' not in state:
             found = (', '.join(list(state)[:4]) if isinstance(state, dict)
                      else type(state).__name__)
-            raise ValueError(f"{path}: not an ImageNet ViT file in timm's layout: expected "
-                             f"keys such as 'patch_embed.proj.weight', 'blocks.0.attn.qkv."
-                             f"weight'; found {found} ...")
+            raise CheckpointError(f"{path}: not an ImageNet ViT file in timm's layout: expected "
+                                  f"keys such as 'patch_embed.proj.weight', 'blocks.0.attn.qkv."
+                                  f"weight'; found {found} ...")
     out = {}
     for key, value in state.items():
         if key.startswith(CLASSIFIER):
@@ -149,17 +149,10 @@ def load_vit_imagenet_into(backbone: torch.nn.Module, spec: str,
             hint = {'patch_embed.proj.weight': ' Match embed_dim/patch_size to the file.',
                     'pos_embed': ' The file was trained at another resolution: set '
                                  'model.backbone.img_size to match it.'}.get(key, '')
-            raise ValueError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file '
-                             f'but {tuple(own[key].shape)} in the model.{hint}')
-    extra = sorted(k for k in state if k not in own)
-    missing = sorted(k for k in own if k not in state)
-    foreign = [k for k in missing if not any(a in k for a in AIM_ONLY)]
-    if extra or foreign:
-        detail = [f'{len(extra)} file keys the model lacks, e.g. {extra[0]!r}'] if extra else []
-        if foreign:
-            detail.append(f'{len(foreign)} model keys the file lacks, e.g. {foreign[0]!r}')
-        raise ValueError(f'{path}: the file is a different architecture from the backbone '
-                         f'({"; ".join(detail)}). Check embed_dim/depth/num_heads.')
+            raise CheckpointError(f'{path}: {key} has shape {tuple(state[key].shape)} in the file '
+                                  f'but {tuple(own[key].shape)} in the model.{hint}')
+    missing, _ = check_same_architecture(path, state, own, AIM_ONLY, what='architecture',
+                                         fix='Check embed_dim/depth/num_heads.')
     backbone.load_state_dict(state, strict=False)
     logger.info(f'Loaded ImageNet ViT weights from {path} ({len(state)} tensors; its classifier '
                 f'dropped). Not in the file, left at their AIM initialisation: '

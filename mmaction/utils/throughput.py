@@ -114,8 +114,6 @@ def measure(model: nn.Module, *, mode: str, batch: int, frames: int, size: int,
     if count_flops:
         macs, _ = count_macs(step)
         result['flops_per_step'] = 2 * macs
-    if train:
-        del optimizer, scaler
     return result
 
 

@@ -144,7 +144,7 @@ def run_groups(groups, device, deadline, report, peak_tflops, compile_cfg):
     ctx = mp.get_context('spawn')
     for index, (name, arch, frames, size, rows) in enumerate(groups):
         left = deadline - time.time()
-        # later groups keep a share: 1/2 of what is left for the first, 2/3 of it for the next
+        # later groups keep a share: the first gets 1/2 of what is left, the next 0.6, the last all
         share = left * (1.0 if index == len(groups) - 1 else (0.5 if index == 0 else 0.6))
         group_deadline = time.time() + share
         if left < 10:

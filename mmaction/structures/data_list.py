@@ -36,11 +36,11 @@ def describe(data_list: Optional[DataList]) -> str:
 
 
 def report(data_list: Optional[DataList], evaluated: int, unreadable: int) -> dict:
-    """The provenance fields of a metric's results and of the ``--out`` sidecar:
-    ``data_list``, ``data_sha256``, ``data_listed``, ``data_found`` (from the dataset),
-    ``data_evaluated`` (videos the metric received, each once) and ``data_unreadable``
-    (of those, the ones that could not be decoded and were left out)."""
+    """What a metric's results (key ``data``) and the ``--out`` sidecar record: the
+    :class:`DataList` fields (``None`` where the dataset recorded none), ``evaluated`` (the
+    videos the metric received, each once) and ``unreadable`` (of those, the ones that could
+    not be decoded and were left out)."""
     data_list = data_list or {}
-    return dict(data_list=data_list.get('ann_file'), data_sha256=data_list.get('sha256'),
-                data_listed=data_list.get('listed'), data_found=data_list.get('found'),
-                data_evaluated=evaluated, data_unreadable=unreadable)
+    return dict(ann_file=data_list.get('ann_file'), sha256=data_list.get('sha256'),
+                listed=data_list.get('listed'), found=data_list.get('found'),
+                evaluated=evaluated, unreadable=unreadable)

@@ -42,9 +42,11 @@ class AccMetric(BaseMetric):
 
     The log line also names the annotation list the numbers came from (path, sha256, videos
     listed and found), as the dataset recorded it in ``dataset_meta``; when it did, the
-    results carry it too (:func:`mmaction.structures.data_list.report`: ``data_list``,
-    ``data_sha256``, ``data_listed``, ``data_found``, ``data_evaluated``,
-    ``data_unreadable``), so ``tools/test.py``'s final report and its JSON log show them.
+    results carry it too, as one entry ``data`` (a dict, see
+    :func:`mmaction.structures.data_list.report`: ``ann_file``, ``sha256``, ``listed``,
+    ``found``, ``evaluated``, ``unreadable``), so ``tools/test.py``'s final report and its
+    JSON log show it. (One dict rather than several numbers: mmengine keeps a number as a
+    scalar and drops it from the JSON log, and would plot it as a curve.)
 
     Args:
         metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'``.
@@ -135,5 +137,5 @@ class AccMetric(BaseMetric):
         if 'mean_class_accuracy' in self.metric_list:
             metrics['mean_class_accuracy'] = mean_class_accuracy(scores, labels)
         if data_list:
-            metrics.update(report(data_list, len(results), len(failed)))
+            metrics['data'] = report(data_list, len(results), len(failed))
         return metrics

@@ -33,11 +33,11 @@ class DumpResults(BaseMetric):
             [, error]}``.
 
     Beside ``out_file`` goes ``<out_file>.meta.json`` (the results file itself keeps the
-    format the old tools read): the annotation list the results are of, as the dataset
-    recorded it (``data_list``, ``data_sha256``, ``data_listed``, ``data_found``; ``None``
-    where it did not), ``data_evaluated`` and ``data_unreadable`` counted here, the
-    ``unreadable`` files with their errors, ``results`` (the file's name) and
-    ``item_format``.
+    format the old tools read): ``results`` (the file's name), ``item_format``, ``data``
+    (the annotation list the results are of, as the dataset recorded it: ``ann_file``,
+    ``sha256``, ``listed``, ``found``, ``None`` where it did not; and ``evaluated``,
+    ``unreadable`` counted here; :func:`mmaction.structures.data_list.report`) and
+    ``unreadable_files`` (``filename``, ``error`` of each video that could not be decoded).
     """
 
     def __init__(self, out_file: str, item_format: str = 'scores', **kwargs):
@@ -84,9 +84,9 @@ class DumpResults(BaseMetric):
         write_bytes_atomic(self.out_file, data)
         data_list = (self.dataset_meta or {}).get(DATA_LIST_KEY)
         meta = dict(results=osp.basename(self.out_file), item_format=self.item_format,
-                    **report(data_list, len(results), len(failed)),
-                    unreadable=[dict(filename=r['filename'], error=r['error'])
-                                for r in results if r['decode_failed']])
+                    data=report(data_list, len(results), len(failed)),
+                    unreadable_files=[dict(filename=r['filename'], error=r['error'])
+                                      for r in results if r['decode_failed']])
         write_text_atomic(self.meta_file, json.dumps(meta, indent=1) + '\n')
         logger = MMLogger.get_current_instance()
         logger.info(f'Wrote the {self.item_format} of {len(results)} videos of '

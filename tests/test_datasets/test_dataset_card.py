@@ -70,3 +70,13 @@ def test_card_of_frame_folders(card_tool, frame_folder, tmp_path):
     assert card['videos'] == dict(listed=2, found=1, readable=1)
     assert card['histograms'] == dict(resolution={'64x48': 1}, frames={'[40, 50)': 1})
     assert card['missing'] == [f'{tmp_path}/nowhere']
+
+
+def test_a_malformed_list_is_one_message_naming_file_and_line(card_tool, tmp_path, capsys):
+    from mmaction.engine.launch import run_tool
+    (tmp_path / 'list.txt').write_text('a.mp4 0\nb.mp4 x\n')
+    assert run_tool(card_tool.main, [str(tmp_path / 'list.txt')]) == 2
+    err = capsys.readouterr().err
+    assert f"error: 1 malformed entries in {tmp_path / 'list.txt'}" in err
+    assert f"{tmp_path / 'list.txt'}:2: label 'x' is not an integer" in err
+    assert not (tmp_path / 'list_card.json').exists()

@@ -23,7 +23,8 @@ import sys
 from collections import Counter
 from typing import Dict, List, Optional, Tuple
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'analysis'))
+# tools is not a package: check_videos is imported from its folder
+sys.path.append(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'analysis'))
 from check_videos import check_frames, check_video  # noqa: E402
 
 
@@ -193,7 +194,10 @@ def parse_args(argv=None):
                         help='index of the first frame (default 0 for videos, 1 for frames)')
     parser.add_argument('--debug', action='store_true',
                         help='show the traceback of an error (also: AIM_DEBUG=1)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.duration_bin <= 0 or args.frames_bin <= 0:
+        parser.error('--duration-bin and --frames-bin must be positive')
+    return args
 
 
 def main(argv=None) -> int:
@@ -204,8 +208,6 @@ def main(argv=None) -> int:
     from mmaction.structures import DATA_LIST_KEY
     from mmaction.utils import write_text_atomic
 
-    if args.duration_bin <= 0 or args.frames_bin <= 0:
-        raise ValueError('--duration-bin and --frames-bin must be positive')
     # the dataset classes parse the list as training and testing will (errors name file:line)
     # and record its sha256 (the same value a test report carries)
     common = dict(data_prefix=args.data_prefix, label_file=args.label_map, serialize_data=False)

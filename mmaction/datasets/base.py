@@ -14,7 +14,12 @@ video stream, no frames):
   :attr:`~mmaction.structures.ActionDataSample.decode_failed` (with ``filename`` and
   ``error``); its inputs are borrowed from the next readable video so the batch keeps its
   shape. The accuracy metric leaves it out and reports it.
+
+Provenance: reading the list records its path, sha256 and sample count in ``metainfo``
+(:data:`~mmaction.structures.DATA_LIST_KEY`), and for evaluation data (``test_mode``) how
+many of the listed videos exist; the metrics report it next to their numbers.
 """
+import hashlib
 import logging
 import os.path as osp
 import random
@@ -23,11 +28,12 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Un
 
 import numpy as np
 from mmengine.dataset import BaseDataset
-from mmengine.fileio import get_text
+from mmengine.fileio import get, get_text
 from mmengine.logging import print_log
 
 from mmaction.registry import TRANSFORMS
-from mmaction.structures import ActionDataSample, VideoIssue
+from mmaction.structures import DATA_LIST_KEY, ActionDataSample, DataList, VideoIssue
+from mmaction.structures.data_list import describe
 from .sampler import SeededIndex
 from .transforms.loading import VideoDecodeError
 
@@ -233,7 +239,28 @@ class BaseActionDataset(BaseDataset):
                                   f'{shown}{more}')
         if not records:
             raise AnnotationError(f'{self.ann_file} lists no samples')
+        self._metainfo[DATA_LIST_KEY] = self._data_list(records)
         return records
+
+    def _data_list(self, records: List[dict]) -> DataList:
+        """The list's provenance; for evaluation data, missing videos are counted (one
+        ``exists`` per record) and the first ones logged."""
+        found, missing = None, []
+        paths = [r.get('filename', r.get('frame_dir')) for r in records]
+        if self.test_mode and '://' not in str(paths[0]):  # remote storage: not counted
+            missing = [p for p in paths if not osp.exists(p)]
+            found = len(paths) - len(missing)
+        data_list = DataList(ann_file=str(self.ann_file), listed=len(records), found=found,
+                             sha256=hashlib.sha256(get(self.ann_file)).hexdigest())
+        if missing:
+            listed = '\n  '.join(missing[:10])
+            more = f'\n  ... and {len(missing) - 10} more' if len(missing) > 10 else ''
+            print_log(f'{len(missing)} of the {len(paths)} videos of {describe(data_list)} do '
+                      f'not exist under data_prefix={self.prefix!r}; they will count as '
+                      f'unreadable:\n  {listed}{more}', logger='current', level=logging.WARNING)
+        elif found is not None:
+            print_log(f'Evaluation data: {describe(data_list)}', logger='current')
+        return data_list
 
     def _join(self, path: str) -> str:
         return osp.join(self.prefix, path) if self.prefix else path

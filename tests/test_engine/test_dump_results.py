@@ -20,8 +20,9 @@ def _samples():
     return [good, bad, views]
 
 
-def _dump(path, item_format):
+def _dump(path, item_format, dataset_meta=None):
     metric = DumpResults(str(path), item_format=item_format)
+    metric.dataset_meta = dataset_meta
     metric.process(None, _samples())
     assert metric.compute_metrics(metric.results) == {}
 
@@ -54,3 +55,20 @@ def test_samples_records(tmp_path):
 def test_bad_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match='.pkl, .pickle or .json'):
         DumpResults(str(tmp_path / 'r.txt'))
+
+
+def test_sidecar_records_the_list_and_the_results_file_keeps_its_format(tmp_path):
+    data_list = dict(ann_file='val.txt', sha256='cd' * 32, listed=4, found=3)
+    _dump(tmp_path / 'r.pkl', 'scores', dict(classes=('a', 'b', 'c'), data_list=data_list))
+    with open(tmp_path / 'r.pkl', 'rb') as f:
+        assert isinstance(pickle.load(f), list)  # what 0.x's scripts read, unchanged
+    with open(tmp_path / 'r.pkl.meta.json') as f:
+        meta = json.load(f)
+    assert meta == dict(results='r.pkl', item_format='scores',
+                        data=dict(data_list, evaluated=3, unreadable=1),
+                        unreadable_files=[dict(filename='b.mp4', error='moov atom not found')])
+    _dump(tmp_path / 's.json', 'samples')  # a dataset that recorded nothing: said so
+    with open(tmp_path / 's.json.meta.json') as f:
+        meta = json.load(f)
+    assert meta['data'] == dict(ann_file=None, sha256=None, listed=None, found=None,
+                                evaluated=3, unreadable=1)

@@ -99,3 +99,21 @@ def test_videos_decoded_by_pyav_instead_of_decord_count_and_are_listed_apart():
     assert out == evaluate(AccMetric(topk=(1, 2)), [sample(s, y) for s, y in SCORES])
     assert warnings == [f'1 of the 4 videos were decoded with PyAV because decord could not '
                         f'decode them (same pixels; they count):\n  small.mp4: {error}']
+
+
+def test_results_and_log_name_the_list_the_dataset_recorded():
+    logger = MMLogger.get_instance('acc_metric_provenance', log_level='INFO')
+    messages = []
+    logger.info = logger.warning = messages.append
+    metric = AccMetric(topk=(1, ))
+    metric.dataset_meta = dict(data_list=dict(ann_file='val.txt', sha256='ab' * 32, listed=9,
+                                              found=8))
+    samples = [sample(s, y) for s, y in SCORES]
+    samples.append(sample([1.0, 0.0, 0.0, 0.0], 2, decode_failed=True, filename='x.mp4',
+                          error='file not found'))
+    out = evaluate(metric, samples)
+    assert out['data'] == dict(ann_file='val.txt', sha256='ab' * 32, listed=9, found=8,
+                               evaluated=5, unreadable=1)
+    assert messages[0].startswith('Accuracy over 4 of 5 videos of val.txt '
+                                  f"(sha256 {'ab' * 32}; 9 listed, 8 found)")
+    assert 'data' not in evaluate(AccMetric(topk=(1, )), samples)  # nothing recorded

@@ -8,7 +8,8 @@ from mmengine.logging import MMLogger
 from mmengine.structures import BaseDataElement
 
 from mmaction.registry import METRICS
-from mmaction.structures import ActionDataSample
+from mmaction.structures import DATA_LIST_KEY, ActionDataSample
+from mmaction.structures.data_list import describe, report
 
 
 def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, topk: Sequence[int]) -> List[float]:
@@ -38,6 +39,14 @@ class AccMetric(BaseMetric):
     are left out of every number; the log says how many videos the numbers cover and lists
     the ones that failed. Videos that decord could not decode and PyAV did
     (``decoder_fallback``) count, and are listed apart.
+
+    The log line also names the annotation list the numbers came from (path, sha256, videos
+    listed and found), as the dataset recorded it in ``dataset_meta``; when it did, the
+    results carry it too, as one entry ``data`` (a dict, see
+    :func:`mmaction.structures.data_list.report`: ``ann_file``, ``sha256``, ``listed``,
+    ``found``, ``evaluated``, ``unreadable``), so ``tools/test.py``'s final report and its
+    JSON log show it. (One dict rather than several numbers: mmengine keeps a number as a
+    scalar and drops it from the JSON log, and would plot it as a curve.)
 
     Args:
         metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'``.
@@ -96,7 +105,10 @@ class AccMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         failed = [r for r in results if r['failed']]
         good = [r for r in results if not r['failed']]
+        data_list = (self.dataset_meta or {}).get(DATA_LIST_KEY)
         message = f'Accuracy over {len(good)} of {len(results)} videos'
+        if data_list:
+            message += f' of {describe(data_list)}'
         if failed:
             listed = '\n  '.join(f"{r['filename']}: {r['error']}" for r in failed[:20])
             more = f'\n  ... and {len(failed) - 20} more' if len(failed) > 20 else ''
@@ -124,4 +136,6 @@ class AccMetric(BaseMetric):
                 metrics[f'top{k}_acc'] = acc
         if 'mean_class_accuracy' in self.metric_list:
             metrics['mean_class_accuracy'] = mean_class_accuracy(scores, labels)
+        if data_list:
+            metrics['data'] = report(data_list, len(results), len(failed))
         return metrics

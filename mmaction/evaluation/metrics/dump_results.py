@@ -9,8 +9,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from mmaction.registry import METRICS
-from mmaction.structures import ActionDataSample
-from mmaction.utils.fileio import write_bytes_atomic
+from mmaction.structures import DATA_LIST_KEY, ActionDataSample
+from mmaction.structures.data_list import describe, report
+from mmaction.utils.fileio import write_bytes_atomic, write_text_atomic
 
 
 def _numpy(value):
@@ -30,6 +31,13 @@ class DumpResults(BaseMetric):
             NaN scores so that positions still match the annotation file. ``'samples'``: a
             list of dicts ``{filename, gt_label, pred_label, pred_score, decode_failed
             [, error]}``.
+
+    Beside ``out_file`` goes ``<out_file>.meta.json`` (the results file itself keeps the
+    format the old tools read): ``results`` (the file's name), ``item_format``, ``data``
+    (the annotation list the results are of, as the dataset recorded it: ``ann_file``,
+    ``sha256``, ``listed``, ``found``, ``None`` where it did not; and ``evaluated``,
+    ``unreadable`` counted here; :func:`mmaction.structures.data_list.report`) and
+    ``unreadable_files`` (``filename``, ``error`` of each video that could not be decoded).
     """
 
     def __init__(self, out_file: str, item_format: str = 'scores', **kwargs):
@@ -41,6 +49,11 @@ class DumpResults(BaseMetric):
             raise ValueError(f"item_format must be 'scores' or 'samples', got {item_format!r}")
         self.out_file = out_file
         self.item_format = item_format
+
+    @property
+    def meta_file(self) -> str:
+        """The provenance sidecar of :attr:`out_file`."""
+        return f'{self.out_file}.meta.json'
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -69,9 +82,16 @@ class DumpResults(BaseMetric):
         else:
             data = pickle.dumps(items, protocol=4)
         write_bytes_atomic(self.out_file, data)
+        data_list = (self.dataset_meta or {}).get(DATA_LIST_KEY)
+        meta = dict(results=osp.basename(self.out_file), item_format=self.item_format,
+                    data=report(data_list, len(results), len(failed)),
+                    unreadable_files=[dict(filename=r['filename'], error=r['error'])
+                                      for r in results if r['decode_failed']])
+        write_text_atomic(self.meta_file, json.dumps(meta, indent=1) + '\n')
         logger = MMLogger.get_current_instance()
-        logger.info(f'Wrote the {self.item_format} of {len(results)} videos to '
-                    f'{osp.abspath(self.out_file)}'
+        logger.info(f'Wrote the {self.item_format} of {len(results)} videos of '
+                    f'{describe(data_list)} to {osp.abspath(self.out_file)} (provenance: '
+                    f'{osp.abspath(self.meta_file)})'
                     + (f'; {len(failed)} could not be decoded (NaN scores): {failed[:10]}'
                        if failed and self.item_format == 'scores' else ''))
         return {}

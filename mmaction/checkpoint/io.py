@@ -20,7 +20,10 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
+from mmaction.utils.cli import user_error
 
+
+@user_error
 class CheckpointError(ValueError):
     """A weights file that cannot be loaded into the model: another layout, pickled objects
     beyond tensors, tensors that do not fit. The message names the file and the fix."""

@@ -34,41 +34,70 @@ from mmengine.logging import print_log
 from mmaction.registry import TRANSFORMS
 from mmaction.structures import DATA_LIST_KEY, ActionDataSample, DataList, VideoIssue
 from mmaction.structures.data_list import describe
+from mmaction.utils.cli import user_error
 from .sampler import SeededIndex
 from .transforms.loading import VideoDecodeError
 
 Label = Union[int, List[int]]
 
 
+@user_error
 class AnnotationError(ValueError):
     """A malformed annotation file; the message lists ``file:line`` of each problem."""
 
 
-def annotation_list_command(ann_file: str) -> Tuple[str, str]:
-    """(the command of ``tools/data`` that writes annotation lists for the dataset
-    ``ann_file`` belongs to, going by its path, as docs/data.md gives them; the files it
-    writes)."""
-    path = str(ann_file).lower()
-    kind = 'rawframes' if 'rawframe' in path else 'videos'
-    kinetics = re.search(r'kinetics\d+', path)
-    for dataset, script in ((kinetics.group(0) if kinetics else None, 'kinetics'),
-                            ('sthv2', 'sthv2'), ('diving48', 'diving48')):
-        if dataset and dataset in path:
-            argument = f' {dataset}' if script == 'kinetics' else ''
-            return (f'bash tools/data/{script}/generate_{kind}_filelist.sh{argument}',
-                    f'data/{dataset}/{dataset}_{{train,val}}_list_{kind}.txt')
-    return (f'python tools/data/build_file_list.py DATASET SRC_FOLDER --subset train|val '
-            f'--format {kind}', f'data/DATASET/DATASET_{{train,val}}_list_{kind}.txt')
+#: (pattern of a list path, the command of ``tools/data`` that writes it, where it is
+#: explained); the first match wins. ``{0}``, ``{1}`` are the pattern's groups, ``{dir}`` the
+#: list's folder, ``{prefix}`` the dataset's ``data_prefix``.
+LIST_COMMANDS = (
+    (r'(kinetics\d+)/.*rawframes', 'bash tools/data/kinetics/generate_rawframes_filelist.sh {0}',
+     'tools/data/kinetics/README.md'),
+    (r'(kinetics\d+)/', 'bash tools/data/kinetics/generate_videos_filelist.sh {0}',
+     'tools/data/kinetics/README.md'),
+    (r'(ucf101|hmdb51)/.*split_(\d).*rawframes',
+     'bash tools/data/{0}/generate_rawframes_filelist.sh {1}', 'tools/data/{0}/README.md'),
+    (r'(ucf101|hmdb51)/.*split_(\d)', 'bash tools/data/{0}/generate_videos_filelist.sh {1}',
+     'tools/data/{0}/README.md'),
+    (r'(sthv2|diving48)/.*rawframes', 'bash tools/data/{0}/generate_rawframes_filelist.sh',
+     'tools/data/{0}/README.md'),
+    (r'(sthv2|diving48)/', 'bash tools/data/{0}/generate_videos_filelist.sh',
+     'tools/data/{0}/README.md'),
+    (r'synthetic/', 'python tools/quickstart.py', 'README.md, "Quickstart"'),
+    (r'(?:^|/)(train|val)_list\.txt$',
+     'python tools/data/build_file_list.py custom {prefix} --format videos --out-dir {dir}',
+     'docs/custom_dataset.md'),
+)
 
 
-def missing_annotation_message(ann_file: str, key: Optional[str] = None) -> str:
-    """What to say when the annotation list ``ann_file`` (config key ``key``) is missing."""
-    command, writes = annotation_list_command(ann_file)
-    where = f'{key}: the' if key else 'The'
-    other = f'--cfg-options {key}=PATH' if key else 'ann_file=PATH'
-    return (f'{where} annotation list {ann_file} does not exist. Write the lists with '
-            f'`{command}` (docs/data.md, "Preparing a dataset"), which writes {writes}, '
-            f'and point to yours with {other} if its name differs.')
+def annotation_list_command(ann_file: str, data_prefix: Optional[str] = None) -> Tuple[str, str]:
+    """(the command that writes the annotation list ``ann_file``, going by its path, as
+    docs/data.md's table gives it; where that command is explained)."""
+    path = str(ann_file).replace('\\', '/')
+    for pattern, command, doc in LIST_COMMANDS:
+        match = re.search(pattern, path.lower())
+        if match:
+            groups = match.groups()
+            return (command.format(*groups, dir=osp.dirname(path) or '.',
+                                   prefix=data_prefix or 'SRC'), doc.format(*groups))
+    kind = 'rawframes' if 'rawframe' in path.lower() else 'videos'
+    return (f'python tools/data/build_file_list.py DATASET {data_prefix or "SRC_FOLDER"} '
+            f'--subset train --format {kind} --out {path}', 'docs/data.md, "Preparing a dataset"')
+
+
+def missing_annotation_message(ann_file: str, key: Optional[str] = None,
+                               data_prefix: Optional[str] = None) -> str:
+    """What to say when the annotation list ``ann_file`` is missing: both keys of the
+    dataset (``key``: the config path of the dataset, e.g. ``data.train``), the folder its
+    paths are relative to, and the command that writes it."""
+    command, doc = annotation_list_command(ann_file, data_prefix)
+    ann_key = f'{key}.ann_file' if key else 'ann_file'
+    prefix_key = f'{key}.data_prefix' if key else 'data_prefix'
+    folder = f' Its paths are relative to {prefix_key}={data_prefix}.' if data_prefix else ''
+    other = (f'--cfg-options {ann_key}=LIST {prefix_key}=FOLDER' if key else
+             f'{ann_key}=LIST and {prefix_key}=FOLDER')
+    return (f'{ann_key}: the annotation list {ann_file} does not exist.{folder} Write it with '
+            f'`{command}` ({doc}), or point to your own list and the folder its paths are '
+            f'relative to with {other}.')
 
 
 class BaseActionDataset(BaseDataset):
@@ -223,7 +252,8 @@ class BaseActionDataset(BaseDataset):
         num_classes = self.num_classes if self.num_classes is not None else \
             (len(names) if names is not None else None)
         if '://' not in str(self.ann_file) and not osp.isfile(self.ann_file):
-            raise FileNotFoundError(missing_annotation_message(self.ann_file))
+            raise FileNotFoundError(missing_annotation_message(self.ann_file,
+                                                               data_prefix=self.prefix))
         is_json = self.ann_file.endswith('.json')
         records, errors = [], []
         for where, entry in (self._json_items() if is_json else self._lines()):

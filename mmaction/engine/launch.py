@@ -3,7 +3,6 @@ import argparse
 import logging
 import os
 import os.path as osp
-import sys
 from datetime import timedelta
 from typing import List, Optional
 
@@ -11,6 +10,10 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+
+# run_tool lives in the lowest layer so that light tools need not import the engine; the
+# tools that import it from here keep working
+from mmaction.utils.cli import DEBUG_VARIABLE, run_tool, user_errors  # noqa: F401
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -153,39 +156,7 @@ def build_runner(cfg: Config):
                           f'from it failed: {message}') from err
 
 
-#: environment variable that makes the tools show tracebacks (as ``--debug`` does)
-DEBUG_VARIABLE = 'AIM_DEBUG'
-
-
 def add_debug_argument(parser) -> None:
     parser.add_argument('--debug', action='store_true',
                         help='show the Python traceback of an error instead of its message '
                              f'only (also: {DEBUG_VARIABLE}=1)')
-
-
-def user_errors() -> tuple:
-    """The exceptions that are a user's to fix (a config, a missing or unfitting file): a
-    tool reports their message, not a traceback. Anything else is a bug and keeps its
-    traceback."""
-    from mmaction.checkpoint import CheckpointError
-    from mmaction.datasets import AnnotationError
-    from .config import ConfigError
-    return ConfigError, AnnotationError, CheckpointError, FileNotFoundError, IsADirectoryError
-
-
-def run_tool(main, argv: Optional[List[str]] = None) -> int:
-    """Run a tool's ``main(argv)``; a user error ends it with one message on stderr and exit
-    status 2, unless ``--debug`` is among the arguments or ``AIM_DEBUG`` is set (then the
-    traceback shows). Library calls of ``main`` raise the exceptions as they are."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    debug = '--debug' in argv or os.environ.get(DEBUG_VARIABLE, '') not in ('', '0')
-    try:
-        result = main(argv)
-    except user_errors() as err:
-        if debug:
-            raise
-        message = str(err).strip() or type(err).__name__
-        print(f'error: {message}\n(add --debug, or set {DEBUG_VARIABLE}=1, to see the '
-              'traceback)', file=sys.stderr)
-        return 2
-    return result if isinstance(result, int) else 0

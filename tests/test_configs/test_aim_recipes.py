@@ -16,9 +16,11 @@ from mmengine.config import Config
 from tests.fixtures.aim_recipes import AIM_TRAINABLE, PAPER_ROWS, RECIPES, VARIANTS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-#: configs of this project that are no AIM experiment (the quickstart's synthetic benchmark)
+#: configs of this project that are no AIM experiment: the quickstart's synthetic benchmark,
+#: AIM's K400 8-frame ViT-B/16 recipe on UCF101, HMDB51 and your own dataset
 OURS = {f'configs/recognition/vit/vitclip_tiny_synthetic{s}.py'
-        for s in ('', '_finetune', '_space_only', '_spatial', '_temporal')}
+        for s in ('', '_finetune', '_space_only', '_spatial', '_temporal')} | \
+    {f'configs/recognition/vit/vitclip_base_{s}.py' for s in ('ucf101', 'hmdb51', 'custom')}
 #: top-level keys of an experiment (variables such as img_norm_cfg only feed these)
 SECTIONS = ('model', 'data', 'optimizer', 'optimizer_config', 'lr_config', 'total_epochs',
             'evaluation', 'checkpoint_config', 'log_config', 'dist_params', 'log_level',

@@ -63,9 +63,10 @@ def test_a_missing_annotation_list_names_the_key_and_the_command_that_writes_it(
     status, err = _message(capsys, 'train', [K400])
     assert status == 2
     assert err.startswith(f'error: data.train.ann_file: the annotation list {listed} does not '
-                          f'exist. Write the lists with `{KINETICS_LIST}`')
-    assert 'which writes data/kinetics400/kinetics400_{train,val}_list_videos.txt' in err
-    assert '--cfg-options data.train.ann_file=PATH' in err
+                          'exist. Its paths are relative to '
+                          'data.train.data_prefix=data/kinetics400/train_256. Write it with '
+                          f'`{KINETICS_LIST}` (tools/data/kinetics/README.md)')
+    assert '--cfg-options data.train.ann_file=LIST data.train.data_prefix=FOLDER' in err
 
 
 def test_a_missing_checkpoint_is_one_message(capsys, tmp_path):
@@ -119,7 +120,7 @@ def test_library_calls_raise_typed_exceptions(tmp_path):
     with pytest.raises(ConfigError):
         _tool('train').main([K400, '--cfg-options', 'data.videos_per_gpu=two'])
     with pytest.raises(FileNotFoundError, match=r'data/kinetics400/val.txt does not exist. '
-                                                rf'Write the lists with `{KINETICS_LIST}`'):
+                                                rf'Write it with `{KINETICS_LIST}`'):
         VideoDataset('data/kinetics400/val.txt', [])
     config = 'configs/recognition/vit/vitclip_base_diving48.py'
     small = {'model.backbone.width': 64, 'model.backbone.layers': 1, 'model.backbone.heads': 2,

@@ -4,9 +4,12 @@ Each ``parse_*`` function returns ``{'train': [(video_id, label), ...], 'val': [
 A video id is the path of the video relative to the dataset's video (or frame) folder,
 without extension: ``build_file_list.py`` matches it against the files it finds there.
 
-- Kinetics-400/600/700: ``kinetics_{train,val,test}.csv`` with a header naming the columns
-  ``label,youtube_id,time_start,time_end,...``. Ids are ``{youtube_id}_{start:06d}_{end:06d}``
-  (under ``{class_name}/`` for level 2, spaces in class names written as ``_``). Class indices
+- Kinetics-400/600/700: ``{train,val,test}.csv`` with a header naming the columns
+  ``label,youtube_id,time_start,time_end,...``, under the names of the CVDF download
+  (``train.csv``, ``val.csv``, ``test.csv``), of DeepMind's archive (``validate.csv`` for
+  val) or renamed ``kinetics_{train,val,test}.csv`` as mmaction2's guide does. Ids are
+  ``{youtube_id}_{start:06d}_{end:06d}`` (under ``{class_name}/`` for level 2, spaces in
+  class names written as ``_``). Class indices
   follow the sorted class names of the training csv (as mmaction2, so released checkpoints
   keep their class order).
 - Something-Something v2: the labels package (``labels.json``, ``train.json``,
@@ -16,10 +19,21 @@ without extension: ``build_file_list.py`` matches it against the files it finds 
   labels.
 - Diving-48 (V2): ``Diving48_V2_train.json`` and ``Diving48_V2_test.json`` (the test split is
   the ``val`` subset of the configs), items ``{'vid_name', 'label', ...}``.
+- UCF101: ``classInd.txt`` (``1 ApplyEyeMakeup``: 1-based), ``trainlist0N.txt``
+  (``CLASS/v_CLASS_g08_c01.avi 1``) and ``testlist0N.txt`` (``CLASS/v_CLASS_g01_c01.avi``, no
+  label) of the official split package, directly in ``ann_dir`` or under its
+  ``ucfTrainTestlist/``. Subsets ``train``/``val`` of split N (``--split``, default 1); the
+  label is looked up from the class folder in ``classInd.txt``, made 0-based.
+- HMDB51: ``CLASS_test_splitN.txt`` of the official ``testTrainMulti_7030_splits`` package
+  (lines ``VIDEO.avi 1``: 1 training, 2 testing, 0 unused), directly in ``ann_dir`` or under
+  ``testTrainMulti_7030_splits/``. Class indices follow the sorted class names (as mmaction2);
+  ids are ``CLASS/VIDEO``.
 """
 import csv
+import glob
 import json
 import os.path as osp
+import re
 from typing import Dict, List, Tuple
 
 Split = List[Tuple[str, int]]
@@ -33,11 +47,17 @@ def parse_kinetics_splits(ann_dir: str, level: int = 2) -> Dict[str, Split]:
     """Kinetics csv files in ``ann_dir`` -> {'train', 'val'[, 'test']} splits."""
     if level not in (1, 2):
         raise ValueError(f'level must be 1 or 2, got {level}')
-    files = {subset: osp.join(ann_dir, f'kinetics_{subset}.csv')
-             for subset in ('train', 'val', 'test')}
-    if not osp.isfile(files['train']):
-        raise FileNotFoundError(f"{files['train']} not found: the class order is taken from "
-                                'the training csv')
+    names = {'train': ['train'], 'val': ['val', 'validate'], 'test': ['test']}
+    files = {}
+    for subset, stems in names.items():
+        candidates = [osp.join(ann_dir, f'{prefix}{stem}.csv')
+                      for prefix in ('kinetics_', '') for stem in stems]
+        found = [path for path in candidates if osp.isfile(path)]
+        if found:
+            files[subset] = found[0]
+        elif subset == 'train':
+            raise FileNotFoundError(f'none of {", ".join(candidates)} exists: the class order '
+                                    'is taken from the training csv')
 
     def rows(path: str) -> List[dict]:
         with open(path, newline='') as f:
@@ -53,8 +73,6 @@ def parse_kinetics_splits(ann_dir: str, level: int = 2) -> Dict[str, Split]:
     index = {name: i for i, name in enumerate(classes)}
     splits: Dict[str, Split] = {}
     for subset, path in files.items():
-        if not osp.isfile(path):
-            continue
         items = []
         for line, row in enumerate(train_rows if subset == 'train' else rows(path), 2):
             if row.get('label') is None:
@@ -119,10 +137,69 @@ def parse_diving48_splits(ann_dir: str) -> Dict[str, Split]:
     return {'train': read('Diving48_V2_train.json'), 'val': read('Diving48_V2_test.json')}
 
 
+def _split_file(ann_dir: str, sub: str, name: str) -> str:
+    return _first_existing([osp.join(ann_dir, name), osp.join(ann_dir, sub, name)])
+
+
+def parse_ucf101_splits(ann_dir: str, split: int = 1) -> Dict[str, Split]:
+    """UCF101's official split files in ``ann_dir`` -> {'train', 'val'} of split ``split``."""
+    class_file = _split_file(ann_dir, 'ucfTrainTestlist', 'classInd.txt')
+    index = {}
+    with open(class_file) as f:
+        for line, text in enumerate(f, 1):
+            if text.strip():
+                number, name = text.split()
+                index[name] = int(number) - 1
+    out = {}
+    for subset, stem in (('train', 'trainlist'), ('val', 'testlist')):
+        path = _split_file(ann_dir, 'ucfTrainTestlist', f'{stem}{split:02d}.txt')
+        items = []
+        with open(path) as f:
+            for line, text in enumerate(f, 1):
+                if not text.strip():
+                    continue
+                rel = text.split()[0]
+                name = osp.dirname(rel)
+                if name not in index:
+                    raise ValueError(f'{path}:{line}: class folder {name!r} is not in '
+                                     f'{class_file}')
+                items.append((osp.splitext(rel)[0], index[name]))
+        out[subset] = items
+    return out
+
+
+def parse_hmdb51_splits(ann_dir: str, split: int = 1) -> Dict[str, Split]:
+    """HMDB51's official ``CLASS_test_splitN.txt`` files in ``ann_dir`` -> {'train', 'val'}
+    of split ``split`` (1 marks training videos, 2 testing ones, 0 unused)."""
+    pattern = f'*_test_split{split}.txt'
+    paths = sorted(glob.glob(osp.join(ann_dir, pattern)) or
+                   glob.glob(osp.join(ann_dir, 'testTrainMulti_7030_splits', pattern)))
+    if not paths:
+        raise FileNotFoundError(f'no {pattern} in {ann_dir} (or its '
+                                'testTrainMulti_7030_splits/): unpack test_train_splits.rar there')
+    by_class = {re.sub(rf'_test_split{split}\.txt$', '', osp.basename(p)): p for p in paths}
+    out: Dict[str, Split] = {'train': [], 'val': []}
+    for label, name in enumerate(sorted(by_class)):
+        path = by_class[name]
+        with open(path) as f:
+            for line, text in enumerate(f, 1):
+                if not text.strip():
+                    continue
+                video, mark = text.split()
+                if mark not in ('0', '1', '2'):
+                    raise ValueError(f'{path}:{line}: expected VIDEO 0|1|2, got {text.strip()!r}')
+                if mark != '0':
+                    subset = 'train' if mark == '1' else 'val'
+                    out[subset].append((f'{name}/{osp.splitext(video)[0]}', label))
+    return out
+
+
 PARSERS = {
     'kinetics400': parse_kinetics_splits,
     'kinetics600': parse_kinetics_splits,
     'kinetics700': parse_kinetics_splits,
     'sthv2': parse_sthv2_splits,
     'diving48': parse_diving48_splits,
+    'ucf101': parse_ucf101_splits,
+    'hmdb51': parse_hmdb51_splits,
 }

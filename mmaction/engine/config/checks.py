@@ -96,7 +96,10 @@ def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] =
         if root and isinstance(path, str) and not osp.isabs(path) and '://' not in path:
             path = osp.join(root, path)
         if _local_missing(path):
-            raise FileNotFoundError(missing_annotation_message(path, f'{key}.ann_file'))
+            prefix = dataset.get('data_prefix')
+            if isinstance(prefix, dict) and len(prefix) == 1:
+                prefix = next(iter(prefix.values()))
+            raise FileNotFoundError(missing_annotation_message(path, key, prefix))
     start = cfg.get('load_from')
     if start and _local_missing(start):
         key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')

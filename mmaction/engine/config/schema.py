@@ -20,8 +20,10 @@ from mmaction.registry import (
     PARAM_SCHEDULERS,
     TRANSFORMS,
 )
+from mmaction.utils.cli import user_error
 
 
+@user_error
 class ConfigError(ValueError):
     """A config or command-line option that cannot be right; the message says the fix."""
 

@@ -1,6 +1,6 @@
 """Pieces that several backbones stack: the feed-forward block with timm's parameter names,
 and running a stack of blocks with optional gradient checkpointing."""
-from typing import Iterable
+from typing import Iterable, Union
 
 import torch
 from torch import nn
@@ -22,13 +22,34 @@ class Mlp(nn.Module):
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
+WITH_CP_VALUES = (False, True, 'selective')
+
+
+def check_with_cp(value, owner: str, selective: bool = True) -> Union[bool, str]:
+    """``with_cp`` as ``False``, ``True`` or ``'selective'`` (``0``/``1`` read as bools);
+    anything else is a config error naming the key and the values ``owner`` accepts."""
+    allowed = WITH_CP_VALUES if selective else (False, True)
+    if isinstance(value, str):
+        if value == 'selective' and selective:
+            return value
+    elif isinstance(value, (bool, int)) and value in (0, 1):
+        return bool(value)
+    names = ', '.join(repr(v) for v in allowed)
+    hint = (" ('selective' recomputes the frozen MLP's hidden layer; True recomputes whole "
+            'blocks)') if selective else (f" ('selective' is not implemented for {owner})"
+                                          if value == 'selective' else '')
+    raise ValueError(f'{owner}: model.backbone.with_cp must be one of {names}; got '
+                     f'{value!r}{hint}.')
+
+
 def run_blocks(blocks: Iterable[nn.Module], x: torch.Tensor, *args,
-               with_cp: bool = False) -> torch.Tensor:
-    """``x = block(x, *args)`` for each block. ``with_cp``: while training, each block's
+               with_cp: Union[bool, str] = False) -> torch.Tensor:
+    """``x = block(x, *args)`` for each block. ``with_cp=True``: while training, each block's
     activations are recomputed in the backward pass instead of stored (less memory, about a
-    third more compute)."""
+    third more compute); ``'selective'`` is the blocks' own business (see
+    :mod:`~mmaction.models.common.recompute`), so they run plainly here."""
     for block in blocks:
-        if with_cp and torch.is_grad_enabled():
+        if with_cp is True and torch.is_grad_enabled():
             x = checkpoint(block, x, *args, use_reentrant=False)
         else:
             x = block(x, *args)

@@ -23,7 +23,7 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm, QuickGELU
-from ..common.blocks import check_with_cp, run_blocks
+from ..common.blocks import CheckpointOption, run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
 from ..common.linear import Linear, linear
@@ -145,7 +145,7 @@ class Transformer(nn.Module):
 
 
 @MODELS.register_module()
-class ViT_CLIP(BaseModule):
+class ViT_CLIP(CheckpointOption, BaseModule):
     """CLIP's visual transformer adapted to video by AIM.
 
     Args:
@@ -224,16 +224,6 @@ class ViT_CLIP(BaseModule):
         self.ln_post = LayerNorm(width)
         self._reported_lengths = set()
         self.with_cp = with_cp
-
-    @property
-    def with_cp(self):
-        return self._with_cp
-
-    @with_cp.setter
-    def with_cp(self, value) -> None:
-        self._with_cp = check_with_cp(value, 'ViT_CLIP')
-        for block in self.transformer.resblocks:
-            block.recompute_mlp = self._with_cp == 'selective'
 
     # ------------------------------------------------------------------ weights
     def set_attention_impl(self, impl: str) -> None:

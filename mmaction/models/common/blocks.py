@@ -6,6 +6,9 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from .linear import Linear
+from .recompute import recomputed_mlp
+
 
 class Mlp(nn.Module):
     """``fc1 -> GELU -> dropout -> fc2 -> dropout`` (the feed-forward block of Swin and of
@@ -13,12 +16,15 @@ class Mlp(nn.Module):
 
     def __init__(self, dim: int, hidden: int, drop: float = 0.0):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
+        self.fc1 = Linear(dim, hidden)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
+        self.fc2 = Linear(hidden, dim)
         self.drop = nn.Dropout(drop)
+        self.recompute_mlp = False  # with_cp='selective', set by the backbone
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.recompute_mlp and not (self.training and self.drop.p):
+            return recomputed_mlp(x, self.fc1, self.fc2, 'gelu')
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))
 
 
@@ -40,6 +46,26 @@ def check_with_cp(value, owner: str, selective: bool = True) -> Union[bool, str]
                                           if value == 'selective' else '')
     raise ValueError(f'{owner}: model.backbone.with_cp must be one of {names}; got '
                      f'{value!r}{hint}.')
+
+
+class CheckpointOption:
+    """``with_cp`` of a backbone, checked when set (at build time or later, as the benchmarks
+    do): ``True`` checkpoints whole blocks (:func:`run_blocks`); ``'selective'`` sets
+    ``recompute_mlp`` on every submodule that has one (:mod:`.recompute`). Submodules that
+    keep their own ``with_cp`` (Swin's stages) get the value too."""
+
+    @property
+    def with_cp(self):
+        return self._with_cp
+
+    @with_cp.setter
+    def with_cp(self, value) -> None:
+        self._with_cp = check_with_cp(value, type(self).__name__)
+        for module in self.modules():
+            if hasattr(module, 'recompute_mlp'):
+                module.recompute_mlp = self._with_cp == 'selective'
+            if module is not self and 'with_cp' in vars(module):
+                module.with_cp = self._with_cp
 
 
 def run_blocks(blocks: Iterable[nn.Module], x: torch.Tensor, *args,

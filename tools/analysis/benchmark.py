@@ -21,6 +21,13 @@ import multiprocessing as mp
 import resource
 
 
+def _with_cp(text):
+    values = {'0': False, '1': True, 'selective': 'selective'}
+    if text not in values:
+        raise argparse.ArgumentTypeError(f"--with-cp takes 0, 1 or selective; got {text!r}")
+    return values[text]
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('config')
@@ -30,7 +37,8 @@ def parse_args(argv=None):
     p.add_argument('--attn-impl', nargs='+', default=['sdpa'], choices=['sdpa', 'math'],
                    help="ViT_CLIP attention: 'sdpa' (ours) or 'math' (explicit softmax, as "
                    'nn.MultiheadAttention computed it in torch 1.10)')
-    p.add_argument('--with-cp', nargs='+', type=int, default=[0], choices=[0, 1])
+    p.add_argument('--with-cp', nargs='+', type=_with_cp, default=[False],
+                   help="0, 1 or selective (model.backbone.with_cp)")
     p.add_argument('--compile', nargs='+', type=int, default=[0], choices=[0, 1])
     p.add_argument('--batch', type=int, default=1, help='clips per step')
     p.add_argument('--frames', type=int,
@@ -61,7 +69,7 @@ def build(config, attn_impl, with_cp, device, frames=None):
         backbone.attn_impl = attn_impl
     elif attn_impl != 'sdpa':
         raise SystemExit(f"--attn-impl {attn_impl} applies to ViT_CLIP only")
-    backbone.with_cp = bool(with_cp)
+    backbone.with_cp = with_cp
     return MODELS.build(cfg.model).to(device), cfg
 
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
-from ..common.blocks import Mlp, init_transformer_weights
+from ..common.blocks import CheckpointOption, Mlp, init_transformer_weights
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
 from .swin_common import (
@@ -103,7 +103,7 @@ class SwinBlock2D(nn.Module):
 
 
 @MODELS.register_module()
-class SwinTransformer2D(FrozenStagesMixin, BaseModule):
+class SwinTransformer2D(CheckpointOption, FrozenStagesMixin, BaseModule):
     """Image Swin over the frames (or temporal tokens) of a clip: AIM's 2D Swin baseline.
 
     Takes AIM's constructor arguments, so its ``swin2d_base_patch4_window7_*`` configs build
@@ -137,7 +137,8 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
         ape: absolute position embedding; only ``False`` (AIM's default, and what the Swin
             checkpoints hold) is supported.
         with_cp / use_checkpoint: gradient checkpointing per block (less memory, about a
-            third more compute).
+            third more compute); ``'selective'``: only the frozen MLP's hidden layer is
+            recomputed in the backward pass.
 
     Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
     """
@@ -236,6 +237,7 @@ class SwinTransformer2D(FrozenStagesMixin, BaseModule):
             if isinstance(m, Adapter):
                 m.reset_parameters()
         self._freeze_stages()
+        self.with_cp = with_cp
 
     def build_block(self, stage: int, index: int, **kwargs) -> nn.Module:
         """Block ``index`` of stage ``stage``; subclasses return adapted blocks."""

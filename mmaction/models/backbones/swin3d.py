@@ -20,7 +20,7 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import DropPath
-from ..common.blocks import Mlp, init_transformer_weights
+from ..common.blocks import CheckpointOption, Mlp, init_transformer_weights
 from ..common.drop_path import linear_drop_path_rates
 from ..common.pretrained import load_pretrained
 from .swin_common import (
@@ -68,7 +68,7 @@ class SwinBlock3D(nn.Module):
 
 
 @MODELS.register_module()
-class SwinTransformer3D(FrozenStagesMixin, BaseModule):
+class SwinTransformer3D(CheckpointOption, FrozenStagesMixin, BaseModule):
     """Video Swin Transformer.
 
     Args:
@@ -85,7 +85,8 @@ class SwinTransformer3D(FrozenStagesMixin, BaseModule):
             patch_norm: as in Swin.
         frozen_stages: -1 freezes nothing; 0 the patch embedding; k >= 1 also stages < k.
         with_cp / use_checkpoint: gradient checkpointing per block (Video Swin's configs
-            call it ``use_checkpoint``).
+            call it ``use_checkpoint``); ``with_cp='selective'``: only the frozen MLP's
+            hidden layer is recomputed in the backward pass.
 
     Input (B, 3, T, H, W) float; output (B, 8 * embed_dim, T / pt, H / 32, W / 32).
     """
@@ -147,6 +148,7 @@ class SwinTransformer3D(FrozenStagesMixin, BaseModule):
         self.norm = nn.LayerNorm(self.num_features)
         init_transformer_weights(self)
         self._freeze_stages()
+        self.with_cp = with_cp or use_checkpoint
 
     # ------------------------------------------------------------------ weights
     def init_weights(self) -> None:

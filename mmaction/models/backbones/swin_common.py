@@ -24,6 +24,7 @@ from einops import rearrange
 from torch import nn
 
 from ..common.blocks import run_blocks
+from ..common.linear import Linear
 
 #: Added to the logits of pairs that must not attend to each other. Swin's value: finite, so
 #: a row that is masked everywhere (a padded query) stays a uniform softmax instead of NaN,
@@ -160,8 +161,8 @@ class WindowAttention(nn.Module):
         self.register_buffer('relative_position_index',
                              relative_position_index(self.window_size))
         self._sub_window_index = {}
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.qkv = Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
 

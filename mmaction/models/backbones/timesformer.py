@@ -24,10 +24,12 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import DropPath, LayerNorm, QuickGELU
-from ..common.blocks import run_blocks
+from ..common.blocks import CheckpointOption, run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.linear import Linear
 from ..common.pretrained import load_pretrained
+from ..common.recompute import recomputed_mlp
 from .vit_clip import MultiheadSelfAttention
 
 
@@ -39,9 +41,10 @@ class DividedSpaceTimeBlock(nn.Module):
         self.attn = MultiheadSelfAttention(d_model, n_head)
         self.ln_1 = LayerNorm(d_model)
         self.mlp = nn.Sequential(
-            OrderedDict([('c_fc', nn.Linear(d_model, d_model * 4)), ('gelu', QuickGELU()),
-                         ('c_proj', nn.Linear(d_model * 4, d_model))]))
+            OrderedDict([('c_fc', Linear(d_model, d_model * 4)), ('gelu', QuickGELU()),
+                         ('c_proj', Linear(d_model * 4, d_model))]))
         self.ln_2 = LayerNorm(d_model)
+        self.recompute_mlp = False  # with_cp='selective', set by the backbone
         self.t_attn = MultiheadSelfAttention(d_model, n_head)
         self.t_norm = LayerNorm(d_model)
         self.T_Adapter = nn.Linear(d_model, d_model)
@@ -56,7 +59,11 @@ class DividedSpaceTimeBlock(nn.Module):
         xt = self.T_Adapter(self.drop_path(self.t_attn(self.t_norm(xt))))
         x = x + rearrange(xt, '(b n) t d -> (b t) n d', n=n)
         x = x + self.drop_path(self.attn(self.ln_1(x)))
-        return x + self.drop_path(self.mlp(self.ln_2(x)))
+        xn = self.ln_2(x)
+        if self.recompute_mlp:
+            return x + self.drop_path(recomputed_mlp(xn, self.mlp.c_fc, self.mlp.c_proj,
+                                                     'quick_gelu'))
+        return x + self.drop_path(self.mlp(xn))
 
 
 class Transformer(nn.Module):
@@ -70,7 +77,7 @@ class Transformer(nn.Module):
 
 
 @MODELS.register_module()
-class TimeSformer(BaseModule):
+class TimeSformer(CheckpointOption, BaseModule):
     """Divided space-time attention on CLIP's ViT (AIM's constructor arguments).
 
     Args:
@@ -85,7 +92,8 @@ class TimeSformer(BaseModule):
             value leaves it out.
         pretrained: ``None``, ``'openaiclip'`` or the path of a CLIP file, as for
             :class:`~mmaction.models.backbones.ViT_CLIP`.
-        with_cp: gradient checkpointing per block.
+        with_cp: ``True``: gradient checkpointing per block; ``'selective'``: the frozen
+            MLP's hidden layer is recomputed in the backward pass (see ViT_CLIP).
 
     Input (B, 3, T, H, W) float; output (B, width, T, 1, 1).
     """
@@ -111,7 +119,6 @@ class TimeSformer(BaseModule):
                                                                    num_frames, patch_size)
         self.width, self.layers, self.heads = width, layers, heads
         self.pretrained = pretrained
-        self.with_cp = with_cp
         scale = width**-0.5
         grid = input_resolution // patch_size
         self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
@@ -123,6 +130,7 @@ class TimeSformer(BaseModule):
         self.transformer = Transformer(width, layers, heads, drop_path_rate)
         self.ln_post = LayerNorm(width)
         self._reported_lengths = set()
+        self.with_cp = with_cp
 
     def init_weights(self) -> None:
         """Load CLIP's image tower; ``t_attn``/``t_norm`` start as copies of each block's

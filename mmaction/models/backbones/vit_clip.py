@@ -23,10 +23,12 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath, LayerNorm, QuickGELU
-from ..common.blocks import run_blocks
+from ..common.blocks import CheckpointOption, run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.linear import Linear, linear
 from ..common.pretrained import load_pretrained
+from ..common.recompute import recomputed_mlp
 
 ADAPTATIONS = ('temporal', 'spatial', 'joint')
 
@@ -51,13 +53,13 @@ class MultiheadSelfAttention(nn.Module):
         self.impl = impl
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * width))
-        self.out_proj = nn.Linear(width, width)
+        self.out_proj = Linear(width, width)
         nn.init.xavier_uniform_(self.in_proj_weight)
         nn.init.zeros_(self.out_proj.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, L, C) -> q, k, v: (B, heads, L, C / heads)
-        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        qkv = linear(x, self.in_proj_weight, self.in_proj_bias)
         q, k, v = rearrange(qkv, 'b l (three h d) -> three b h l d', three=3, h=self.heads)
         if self.impl == 'sdpa':
             out = F.scaled_dot_product_attention(q, k, v)
@@ -93,9 +95,10 @@ class ResidualAttentionBlock(nn.Module):
         self.attn = MultiheadSelfAttention(d_model, n_head, attn_impl)
         self.ln_1 = LayerNorm(d_model)
         self.mlp = nn.Sequential(
-            OrderedDict([('c_fc', nn.Linear(d_model, d_model * 4)), ('gelu', QuickGELU()),
-                         ('c_proj', nn.Linear(d_model * 4, d_model))]))
+            OrderedDict([('c_fc', Linear(d_model, d_model * 4)), ('gelu', QuickGELU()),
+                         ('c_proj', Linear(d_model * 4, d_model))]))
         self.ln_2 = LayerNorm(d_model)
+        self.recompute_mlp = False  # with_cp='selective', set by the backbone
         self.temporal = 'temporal' in adaptation
         if self.temporal:
             if num_tadapter == 2:
@@ -122,7 +125,10 @@ class ResidualAttentionBlock(nn.Module):
         x = x + (self.S_Adapter(xs) if self.S_Adapter is not None else xs)
 
         xn = self.ln_2(x)
-        x = x + self.mlp(xn)
+        if self.recompute_mlp:
+            x = x + recomputed_mlp(xn, self.mlp.c_fc, self.mlp.c_proj, 'quick_gelu')
+        else:
+            x = x + self.mlp(xn)
         if self.MLP_Adapter is not None:
             x = x + self.drop_path(self.adapter_scale * self.MLP_Adapter(xn))
         return x
@@ -139,7 +145,7 @@ class Transformer(nn.Module):
 
 
 @MODELS.register_module()
-class ViT_CLIP(BaseModule):
+class ViT_CLIP(CheckpointOption, BaseModule):
     """CLIP's visual transformer adapted to video by AIM.
 
     Args:
@@ -157,8 +163,11 @@ class ViT_CLIP(BaseModule):
         adaptation: subset of ``('temporal', 'spatial', 'joint')`` (the paper's ablation).
             ``temporal_embedding`` belongs to the temporal adaptation.
         attn_impl: ``'sdpa'`` (default) or ``'math'``.
-        with_cp: gradient checkpointing per block: activations are recomputed in the
-            backward pass instead of stored (less memory, about a third more compute).
+        with_cp: ``True``: gradient checkpointing per block: activations are recomputed in
+            the backward pass instead of stored (less memory, about a third more compute).
+            ``'selective'``: only the frozen MLP's hidden layer (``c_fc`` and its
+            activation) is recomputed, from the LayerNorm output the joint adapter keeps
+            anyway: one matrix product more per block. ``False``: nothing is recomputed.
 
     Input (B, 3, T, H, W) float; output (B, width, T, 1, 1): ``ln_post`` of each frame's class
     token, for :class:`~mmaction.models.heads.I3DHead`.
@@ -177,7 +186,7 @@ class ViT_CLIP(BaseModule):
                  pretrained: Optional[str] = None,
                  adaptation: Sequence[str] = ADAPTATIONS,
                  attn_impl: str = 'sdpa',
-                 with_cp: bool = False,
+                 with_cp=False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         unknown = set(adaptation) - set(ADAPTATIONS)
@@ -197,7 +206,6 @@ class ViT_CLIP(BaseModule):
         self.heads = heads
         self.pretrained = pretrained
         self.adaptation = tuple(adaptation)
-        self.with_cp = with_cp
 
         scale = width**-0.5
         grid = input_resolution // patch_size
@@ -215,6 +223,7 @@ class ViT_CLIP(BaseModule):
             adaptation=self.adaptation, attn_impl=attn_impl)
         self.ln_post = LayerNorm(width)
         self._reported_lengths = set()
+        self.with_cp = with_cp
 
     # ------------------------------------------------------------------ weights
     def set_attention_impl(self, impl: str) -> None:

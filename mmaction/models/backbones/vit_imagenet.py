@@ -27,9 +27,10 @@ from torch import nn
 
 from mmaction.registry import MODELS
 from ..common import Adapter, DropPath
-from ..common.blocks import Mlp, init_transformer_weights, run_blocks
+from ..common.blocks import CheckpointOption, Mlp, init_transformer_weights, run_blocks
 from ..common.drop_path import linear_drop_path_rates
 from ..common.embeddings import resize_patch_embedding, resize_temporal_embedding
+from ..common.linear import Linear
 from ..common.pretrained import load_pretrained
 
 
@@ -45,8 +46,8 @@ class Attention(nn.Module):
         self.num_heads = num_heads
         self.scale = qk_scale or (dim // num_heads)**-0.5
         self.attn_drop = attn_drop
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.qkv = Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -105,7 +106,7 @@ class PatchEmbed(nn.Module):
 
 
 @MODELS.register_module()
-class ViT_ImageNet(BaseModule):
+class ViT_ImageNet(CheckpointOption, BaseModule):
     """An ImageNet ViT adapted to video by AIM (AIM's constructor arguments).
 
     Args:
@@ -124,7 +125,8 @@ class ViT_ImageNet(BaseModule):
             or ``'openaiclip'``, which AIM's README passes to every config and which AIM's
             code answers by reading its ImageNet file: here too
             (:data:`mmaction.checkpoint.vit_imagenet.AIM_VIT_IMAGENET_FILE`).
-        with_cp: gradient checkpointing per block.
+        with_cp: ``True``: gradient checkpointing per block; ``'selective'``: the frozen
+            MLP's hidden layer is recomputed in the backward pass (see ViT_CLIP).
 
     Input (B, 3, T, H, W) float; output (B, embed_dim, T, 1, 1): ``ln_post`` of each frame's
     class token.
@@ -158,7 +160,6 @@ class ViT_ImageNet(BaseModule):
         self.img_size, self.patch_size, self.num_frames = img_size, patch_size, num_frames
         self.embed_dim, self.depth = embed_dim, depth
         self.pretrained = pretrained
-        self.with_cp = with_cp
         grid = img_size // patch_size
         self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim, patch_embedding_bias)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
@@ -171,6 +172,7 @@ class ViT_ImageNet(BaseModule):
         self.ln_post = nn.LayerNorm(embed_dim, eps=1e-6)
         self._init_random()
         self._reported_lengths = set()
+        self.with_cp = with_cp
 
     def _init_random(self) -> None:
         """The ImageNet ViT's initialisation; adapters then restart at their own (``D_fc2``

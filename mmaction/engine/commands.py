@@ -125,7 +125,11 @@ def build_train_config(args: argparse.Namespace) -> Config:
     if args.resume_from:
         cfg.load_from, cfg.resume = args.resume_from, True
     elif args.resume:
-        latest = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
+        skipped = []
+        latest = find_latest_checkpoint(cfg.work_dir, skipped) if osp.isdir(cfg.work_dir) \
+            else None
+        for path, problem in skipped:
+            logger.warning(f'--resume: skipping {path}: {problem}')
         if latest:
             cfg.load_from, cfg.resume = latest, True
             logger.info(f'--resume: continuing from {latest}')

@@ -12,6 +12,11 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 MAX_RESTARTS=${MAX_RESTARTS:-0}
 
+# the config, its --cfg-options and the files they name, checked once: an error is one
+# message and exit status 2, before any worker starts
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+python "$(dirname "$0")/train.py" "$CONFIG" "${@:3}" --check-only || exit $?
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 python -m torch.distributed.run \
     --nnodes="$NNODES" \

@@ -19,6 +19,7 @@ from typing import Dict, List, Tuple
 
 from parse_file_list import PARSERS
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.utils.fileio import write_text_atomic
 
 
@@ -91,6 +92,7 @@ def parse_args(argv=None):
     parser.add_argument('--output-format', default='txt', choices=['txt', 'json'])
     parser.add_argument('--shuffle', action='store_true', help='shuffle the lines')
     parser.add_argument('--seed', type=int, default=0, help='seed of --shuffle')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -127,4 +129,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool(main))

@@ -110,6 +110,8 @@ def run_one(job, queue):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmaction.engine.config import read_config
+    read_config(args.config)  # a missing or broken config: one message, before any job
     ctx = mp.get_context('spawn')
     results = []
     for mode, precision, impl, cp, comp in itertools.product(

@@ -99,6 +99,12 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     ann_dir = args.ann_dir or osp.join('data', args.dataset, 'annotations')
+    if not osp.isdir(args.src_folder):
+        raise FileNotFoundError(f'SRC_FOLDER {args.src_folder}: no such folder (where the '
+                                f'{args.format} of {args.dataset} are)')
+    if not osp.isdir(ann_dir):
+        raise FileNotFoundError(f'{ann_dir}: no such folder of the official annotation files '
+                                f'of {args.dataset} (give it with --ann-dir)')
     parser_fn = PARSERS[args.dataset]
     splits = parser_fn(ann_dir, args.level) if args.dataset.startswith('kinetics') else \
         parser_fn(ann_dir)

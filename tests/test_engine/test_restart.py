@@ -104,3 +104,42 @@ def test_restarted_workers_form_the_group_again_on_the_store_of_the_first_attemp
     time.sleep(0.5)
     restarted = [_worker(0, port, 1), late]
     assert _finish(restarted) == ['sum 3\n'] * 2
+
+
+FAKE_SRUN = '''#!/usr/bin/env bash
+# stands in for Slurm's srun: records its arguments, exits with the next status of the list
+echo "$@" >> "{calls}"
+status=$(head -n 1 "{statuses}"); sed -i 1d "{statuses}"
+exit "$status"
+'''
+
+
+def _slurm_train(tmp_path, statuses, **env):
+    """tools/slurm_train.sh under a fake srun that ends its job steps with ``statuses``;
+    returns (exit status, srun's command lines, stderr)."""
+    bin_dir, calls = tmp_path / 'bin', tmp_path / 'srun_calls.txt'
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / 'statuses.txt').write_text(''.join(f'{s}\n' for s in statuses))
+    srun = bin_dir / 'srun'
+    srun.write_text(FAKE_SRUN.format(calls=calls, statuses=tmp_path / 'statuses.txt'))
+    srun.chmod(0o755)
+    calls.write_text('')
+    ann = tmp_path / 'train.txt'
+    ann.write_text('a.mp4 0\n')
+    out = subprocess.run(
+        ['bash', 'tools/slurm_train.sh', 'gpu', 'aim', 'configs/recognition/vit/'
+         'vitclip_base_k400.py', str(tmp_path / 'work'), '--resume', '--cfg-options',
+         f'data.train.ann_file={ann}'], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, PYTHONPATH=ROOT, PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
+                 **env))
+    return out.returncode, calls.read_text().splitlines(), out.stderr
+
+
+def test_slurm_train_runs_a_failed_job_step_again_up_to_max_restarts(tmp_path):
+    status, calls, err = _slurm_train(tmp_path, [137, 2], MAX_RESTARTS='2')
+    assert status == 2 and len(calls) == 2  # restarted once; a user error is not retried
+    assert 'the job step ended with status 137; restart 1 of 2' in err
+    assert all(call.endswith('--launcher=slurm --resume --cfg-options data.train.ann_file='
+                             f'{tmp_path / "train.txt"}') for call in calls)
+    status, calls, err = _slurm_train(tmp_path, [137, 0])  # MAX_RESTARTS=0: as before
+    assert status == 137 and len(calls) == 1

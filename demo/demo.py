@@ -16,6 +16,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from mmaction.engine.launch import add_debug_argument, run_tool  # noqa: E402
+
 
 def parse_args(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -33,6 +35,7 @@ def parse_args(argv=None):
                         "input's)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, e.g. model.backbone.pretrained=None')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.video.endswith('.py') and not args.config.endswith('.py'):
         # mmaction2's order: CONFIG CHECKPOINT VIDEO LABEL_MAP
@@ -62,4 +65,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -10,6 +10,11 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
+# the config, its --cfg-options and the files they name, checked once: an error is one
+# message and exit status 2, before any worker starts
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+python "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" "${@:4}" --check-only || exit $?
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 python -m torch.distributed.run \
     --nnodes="$NNODES" \

@@ -17,8 +17,10 @@ Everything lands in ``--work-dir`` (default ``work_dirs/quickstart``) and the da
 import argparse
 import os
 import os.path as osp
+import sys
 import time
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.synthetic import benchmark as bench
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -40,6 +42,7 @@ def parse_args(argv=None):
                    help='a seconds-long smoke run (a few clips, 1 epoch); numbers mean nothing')
     p.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
                    help='further overrides of the config, as for tools/train.py')
+    add_debug_argument(p)
     return p.parse_args(argv)
 
 
@@ -62,6 +65,11 @@ def main(argv=None):
     if args.tiny:
         args.num_train, args.num_val, args.pretrain_iters = 8, 4, 3
         args.epochs = args.epochs or 1
+    if args.cfg_options:  # a typo is an error now, not after the data and the image model
+        from mmaction.engine.commands import parse_train_args
+        from mmaction.engine.config import load_config
+        load_config(CONFIG, parse_train_args([CONFIG, '--cfg-options',
+                                              *args.cfg_options]).cfg_options)
     work_dir = osp.abspath(args.work_dir)
     root = osp.abspath(args.data_root)
     os.makedirs(work_dir, exist_ok=True)
@@ -125,4 +133,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -12,6 +12,11 @@ GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 
+# the config, its --cfg-options and the files they name, checked once: an error is one
+# message and exit status 2, before any worker starts
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+python "$(dirname "$0")/test.py" "${CONFIG}" "${CHECKPOINT}" "${@:5}" --check-only || exit $?
+
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 srun -p "${PARTITION}" \
     --job-name="${JOB_NAME}" \

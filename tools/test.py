@@ -26,7 +26,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    init_distributed(args.launcher, read_config(args.config))
+    if not args.check_only:
+        init_distributed(args.launcher, read_config(args.config))
     return test(args)
 
 

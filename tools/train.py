@@ -31,7 +31,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.deterministic:
         use_deterministic_cublas()  # before CUDA starts: cuBLAS reads it once per device
-    init_distributed(args.launcher, read_config(args.config))
+    if not args.check_only:
+        init_distributed(args.launcher, read_config(args.config))
     train(args)
 
 

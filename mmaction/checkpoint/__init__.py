@@ -10,7 +10,7 @@ from .clip import (
                    timesformer_from_clip,
 )
 from .frames import resample_clip_length
-from .io import CheckpointError, checkpoint_state_dict, read_checkpoint, to_plain
+from .io import CheckpointError, checkpoint_state_dict, file_problem, read_checkpoint, to_plain
 from .load import load_into, load_state_dict_checked
 from .ours import (
                    TUNABLE_ONLY_KEY,
@@ -26,7 +26,7 @@ from .vit_imagenet import load_vit_imagenet_into, read_vit_imagenet
 __all__ = [
     'CheckpointError', 'OPENAI_CLIP_FILES', 'clip_search_dirs', 'load_clip_into',
     'read_clip_visual_state_dict', 'resolve_clip_file', 'checkpoint_state_dict',
-    'read_checkpoint', 'to_plain', 'load_into', 'load_state_dict_checked',
+    'file_problem', 'read_checkpoint', 'to_plain', 'load_into', 'load_state_dict_checked',
     'TUNABLE_ONLY_KEY', 'complete_tunable_only', 'find_latest_checkpoint',
     'publish_checkpoint', 'tunable_state_dict', 'load_swin_imagenet', 'load_video_swin',
     'read_swin_imagenet', 'resample_clip_length', 'timesformer_from_clip',

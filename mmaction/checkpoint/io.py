@@ -14,7 +14,9 @@ objects that mmengine's resume expects.
 """
 import os.path as osp
 import pickle
-from typing import Dict, Iterable, List, Sequence, Tuple
+import re
+import zipfile
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -90,18 +92,54 @@ def restore_history_buffers(message_hub_state: dict) -> dict:
     return message_hub_state
 
 
+#: how the files torch.save writes begin: a zip archive (torch >= 1.6) or, in the legacy
+#: format, a pickle (protocol 2 or higher)
+_ZIP_MAGIC, _PICKLE_MAGIC = b'PK\x03\x04', b'\x80'
+_NEWER_FORMAT = re.compile(r'PyTorch file with version (\d+), but the maximum supported '
+                           r'version for reading is (\d+)')
+
+
+def file_problem(path: str) -> Optional[str]:
+    """What makes the existing file ``path`` unreadable as a torch checkpoint, judged from its
+    first bytes and its end (cheap: no tensor is read), or ``None`` when it looks whole.
+
+    A torch zip archive ends with its zip directory; a file cut short (an interrupted copy,
+    download or save, a full disk) lacks it. The archive records the sizes of its entries
+    only in that directory, so how long the whole file was cannot be told.
+    """
+    size = osp.getsize(path)
+    if size == 0:
+        return 'the file is empty (0 bytes)'
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head == _ZIP_MAGIC:
+        if not zipfile.is_zipfile(path):
+            return (f'truncated: a torch zip archive cut short at {size} bytes (the zip '
+                    'directory that ends a complete file is missing, and the full size is '
+                    'recorded only there); copy it again or use an earlier checkpoint')
+        return None
+    if head.startswith(_PICKLE_MAGIC):
+        return None  # torch's legacy format (``_use_new_zipfile_serialization=False``)
+    return (f'not a checkpoint: its {size} bytes begin {head!r}, but a torch checkpoint is a '
+            "zip archive (beginning b'PK\\x03\\x04') or a legacy torch pickle")
+
+
 def read_checkpoint(path: str, map_location='cpu'):
     """The content of the weights file ``path``, loaded with ``weights_only=True``.
 
     Returns what the file holds (for our checkpoints a dict with ``meta``, ``state_dict``
     and, written by a training run, ``message_hub`` with its ``HistoryBuffer`` objects
     rebuilt). Raises ``FileNotFoundError`` for a missing file and :class:`CheckpointError`,
-    naming the file and what to do, for a file that holds other objects than tensors and
-    plain containers (e.g. written by stock mmengine, pickled ``HistoryBuffer``, or by mmcv
-    with extra classes in ``meta``).
+    in one sentence naming the file and what is wrong with it, for a file that is not a
+    checkpoint, is truncated (:func:`file_problem`), was written by a newer torch than this
+    one reads, or holds other objects than tensors and plain containers (e.g. written by
+    stock mmengine, pickled ``HistoryBuffer``, or by mmcv with extra classes in ``meta``).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path} does not exist')
+    problem = file_problem(path)
+    if problem:
+        raise CheckpointError(f'{path}: {problem}.')
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
@@ -116,6 +154,16 @@ def read_checkpoint(path: str, map_location='cpu'):
             'stock mmengine/mmaction2 run), extract its weights once: '
             "python -c \"import torch; ck = torch.load('IN', weights_only=False); "
             "torch.save({'state_dict': ck['state_dict']}, 'OUT')\" and load OUT.") from err
+    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as err:
+        newer = _NEWER_FORMAT.search(str(err))
+        if newer:
+            raise CheckpointError(
+                f'{path}: written by a newer PyTorch than this one ({torch.__version__}): its '
+                f'file format version is {newer.group(1)}, this torch reads versions up to '
+                f'{newer.group(2)}. Upgrade torch to load it.') from err
+        detail = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise CheckpointError(f'{path}: not a readable torch checkpoint '
+                              f'({osp.getsize(path)} bytes; torch.load failed: {detail}).') from err
     if isinstance(ckpt, dict) and isinstance(ckpt.get('message_hub'), dict):
         restore_history_buffers(ckpt['message_hub'])
     return ckpt

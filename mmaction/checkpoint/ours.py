@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from mmaction.utils.fileio import write_bytes_atomic
-from .io import CheckpointError, read_checkpoint
+from .io import CheckpointError, file_problem, read_checkpoint
 
 #: ``meta`` key marking a checkpoint that holds only the trainable parameters and buffers.
 TUNABLE_ONLY_KEY = 'save_tunable_only'
@@ -32,24 +32,43 @@ RUN_STATE_META = (RNG_META, 'bad_videos', EPOCH_LENGTH_META)
 _CKPT_STEP = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
 
-def find_latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint to resume from: the one named in ``work_dir/last_checkpoint`` when that
-    file exists and points at an existing file, otherwise the ``epoch_N.pth``/``iter_N.pth``
-    with the highest N. ``None`` when there is none."""
+def _checkpoints_newest_first(work_dir: str) -> List[str]:
+    """The checkpoints of ``work_dir`` to resume from, best first: the one named in
+    ``work_dir/last_checkpoint`` (when it exists, also in a moved work dir), then the
+    ``epoch_N.pth``/``iter_N.pth`` by falling N (at the same N, ``iter`` before ``epoch``)."""
+    named = []
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
         with open(pointer) as f:
-            named = f.read().strip()
-        if named and osp.isfile(named):
-            return named
-        if named and osp.isfile(osp.join(work_dir, osp.basename(named))):
-            return osp.join(work_dir, osp.basename(named))  # work dir was moved
+            name = f.read().strip()
+        if name and osp.isfile(name):
+            named.append(name)
+        elif name and osp.isfile(osp.join(work_dir, osp.basename(name))):
+            named.append(osp.join(work_dir, osp.basename(name)))  # work dir was moved
     found = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = _CKPT_STEP.match(osp.basename(path))
         if match:
             found.append((match.group(1) == 'iter', int(match.group(2)), path))
-    return max(found)[2] if found else None
+    by_step = [path for *_, path in sorted(found, reverse=True)]
+    return named + [p for p in by_step
+                    if not any(osp.samefile(p, n) for n in named)]
+
+
+def find_latest_checkpoint(work_dir: str,
+                           skipped: Optional[List[Tuple[str, str]]] = None) -> Optional[str]:
+    """The checkpoint to resume from: the one named in ``work_dir/last_checkpoint`` when that
+    file exists and points at an existing file, otherwise the ``epoch_N.pth``/``iter_N.pth``
+    with the highest N; a file that is truncated or not a checkpoint
+    (:func:`~.io.file_problem`) is passed over for the next one, and (path, what is wrong)
+    appended to ``skipped`` when given. ``None`` when there is none."""
+    for path in _checkpoints_newest_first(work_dir):
+        problem = file_problem(path)
+        if problem is None:
+            return path
+        if skipped is not None:
+            skipped.append((path, problem))
+    return None
 
 
 # ---------------------------------------------------------------------------- tunable only

@@ -7,6 +7,7 @@ synthetic benchmark (:mod:`mmaction.synthetic.benchmark`) calls the same functio
 same arguments in its own process.
 """
 import argparse
+import logging
 import os.path as osp
 from typing import Sequence
 
@@ -58,6 +59,10 @@ def _add_common_arguments(parser: argparse.ArgumentParser, overrides_help: str) 
                         help=argparse.SUPPRESS)  # mmaction2 0.x's deprecated spelling
     add_launcher_arguments(parser)
     add_debug_argument(parser)
+    parser.add_argument('--check-only', action='store_true',
+                        help='check the config, the --cfg-options and the files they name, '
+                        'then exit (tools/dist_*.sh and slurm_*.sh do this once before they '
+                        'start the workers)')
 
 
 # ---------------------------------------------------------------------------- training
@@ -125,7 +130,11 @@ def build_train_config(args: argparse.Namespace) -> Config:
     if args.resume_from:
         cfg.load_from, cfg.resume = args.resume_from, True
     elif args.resume:
-        latest = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
+        skipped = []
+        latest = find_latest_checkpoint(cfg.work_dir, skipped) if osp.isdir(cfg.work_dir) \
+            else None
+        for path, problem in skipped:
+            logger.warning(f'--resume: skipping {path}: {problem}')
         if latest:
             cfg.load_from, cfg.resume = latest, True
             logger.info(f'--resume: continuing from {latest}')
@@ -158,6 +167,22 @@ def _build_runner(args: argparse.Namespace, build_config, checkpoint_key):
     return runner
 
 
+def check(args: argparse.Namespace, build_config, checkpoint_key=None) -> int:
+    """What the tool with ``args`` checks before any work, without the work: the config,
+    its ``--cfg-options`` and the input files it names (:func:`check_input_files`). Raises
+    the error the tool's run would raise; returns 0. Only warnings are logged: the run
+    itself logs the rest."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        cfg = build_config(args)
+        check_input_files(cfg, is_legacy_dialect(read_config(args.config)), checkpoint_key)
+    finally:
+        logger.setLevel(level)
+    return 0
+
+
 def _end_loader_workers(*loops) -> None:
     """End the persistent data-loader workers of ``loops`` (those that ran) now.
 
@@ -176,9 +201,11 @@ def _end_loader_workers(*loops) -> None:
 
 def train(args: argparse.Namespace):
     """Train as ``tools/train.py`` with ``args`` (from :func:`parse_train_args`) does, in a
-    process already set up for it; returns the runner."""
-    runner = _build_runner(args, build_train_config,
-                           '--resume-from' if args.resume_from else None)
+    process already set up for it; returns the runner (0 with ``--check-only``)."""
+    key = '--resume-from' if args.resume_from else None
+    if args.check_only:
+        return check(args, build_train_config, key)
+    runner = _build_runner(args, build_train_config, key)
     runner.train()
     tested = False
     if args.test_last:
@@ -271,9 +298,11 @@ def build_test_config(args: argparse.Namespace) -> Config:
 
 def test(args: argparse.Namespace) -> dict:
     """Test as ``tools/test.py`` with ``args`` (from :func:`parse_test_args`) does, in a
-    process already set up for it; returns the metrics."""
-    runner = _build_runner(args, build_test_config,
-                           'CHECKPOINT (the second argument of tools/test.py)')
+    process already set up for it; returns the metrics (0 with ``--check-only``)."""
+    key = 'CHECKPOINT (the second argument of tools/test.py)'
+    if args.check_only:
+        return check(args, build_test_config, key)
+    runner = _build_runner(args, build_test_config, key)
     if args.fuse_conv_bn:
         runner.logger.info('--fuse-conv-bn: the transformer backbones have no Conv+BN pairs; '
                            'nothing to fuse.')

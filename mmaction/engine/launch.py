@@ -3,17 +3,17 @@ import argparse
 import logging
 import os
 import os.path as osp
-from datetime import timedelta
 from typing import List, Optional
 
-import torch
-import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 # run_tool lives in the lowest layer so that light tools need not import the engine; the
 # tools that import it from here keep working
-from mmaction.utils.cli import DEBUG_VARIABLE, run_tool, user_errors  # noqa: F401
+from mmaction.utils.cli import (DEBUG_VARIABLE, add_debug_argument, run_tool,  # noqa: F401
+                                user_errors)
+
+from .process_group import start as start_process_group
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -88,31 +88,10 @@ def default_work_dir(config_path: str) -> str:
 
 
 def init_distributed(launcher: str, cfg: Config) -> None:
-    """Start the process group before anything logs, so that only rank 0 prints.
-
-    The backend is the config's (``dist_params`` or ``env_cfg.dist_cfg``, nccl by default); on
-    a machine without CUDA it is gloo, started here directly because mmengine's ``init_dist``
-    selects a CUDA device first.
-    """
-    if launcher == 'none' or torch_dist.is_initialized():
-        return
-    dist_cfg = dict(cfg.get('dist_params') or cfg.get('env_cfg', {}).get('dist_cfg') or {})
-    if launcher != 'slurm':
-        dist_cfg.pop('port', None)  # only the slurm launcher takes a port from the config
-    dist_cfg.setdefault('timeout', 1800)  # seconds
-    # MPI: export_local_rank has put RANK, WORLD_SIZE, LOCAL_RANK and MASTER_* in the
-    # environment, so the process group starts as under torchrun (mmengine's own MPI start
-    # knows Open MPI only and leaves LOCAL_RANK unset for DDP)
-    launcher = 'pytorch' if launcher == 'mpi' else launcher
-    if torch.cuda.is_available():
-        from mmengine.dist import init_dist
-        init_dist(launcher, **dist_cfg)
-        return
-    if launcher != 'pytorch':
-        raise RuntimeError(f'--launcher {launcher} without a GPU is not supported; use '
-                           '--launcher pytorch (torchrun / tools/dist_train.sh) on CPU.')
-    torch_dist.init_process_group(backend='gloo',
-                                  timeout=timedelta(seconds=dist_cfg['timeout']))
+    """Start the process group of ``cfg`` (its ``dist_params`` or ``env_cfg.dist_cfg``)
+    before anything logs, so that only rank 0 prints (:func:`.process_group.start`)."""
+    start_process_group(
+        launcher, cfg.get('dist_params') or cfg.get('env_cfg', {}).get('dist_cfg') or {})
 
 
 class EarlyLogs(logging.Handler):
@@ -154,9 +133,3 @@ def build_runner(cfg: Config):
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         raise ConfigError(f'{cfg.filename or "the config"}: building the model and the runner '
                           f'from it failed: {message}') from err
-
-
-def add_debug_argument(parser) -> None:
-    parser.add_argument('--debug', action='store_true',
-                        help='show the Python traceback of an error instead of its message '
-                             f'only (also: {DEBUG_VARIABLE}=1)')

@@ -17,6 +17,7 @@ from mmaction.utils.fileio import atomic_write
 from mmaction.utils.randomness import use_deterministic_cublas
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
+from .process_group import start as start_process_group
 from .resume import ResumeState
 
 
@@ -49,6 +50,8 @@ class ActionRunner(Runner):
       checkpoint (``tools/train.py --test-last / --test-best``), after every rank can read it;
     * resumable state is read to the CPU (mmengine reads it onto the GPU) and each rank gets
       its own random state back; ``--deterministic`` sets ``CUBLAS_WORKSPACE_CONFIG``;
+    * the process group starts as :func:`.process_group.start` starts it (a namespace of
+      torchrun's store per restart; gloo on a machine without CUDA);
     * float32 work on CUDA may use TF32 (``env_cfg.allow_tf32``, default True);
     * ``compile=True`` compiles the backbone only, in place (:meth:`_maybe_compile`).
     """
@@ -63,6 +66,8 @@ class ActionRunner(Runner):
     def setup_env(self, env_cfg: dict) -> None:
         env_cfg = dict(env_cfg or {})
         allow_tf32(env_cfg.pop('allow_tf32', True))
+        if self.distributed:  # before mmengine's init_dist would start it
+            start_process_group(self.launcher, env_cfg.get('dist_cfg') or {})
         super().setup_env(env_cfg)
 
     def set_randomness(self, seed, diff_rank_seed: bool = False,

@@ -25,6 +25,13 @@ def user_errors() -> tuple:
     return tuple(_USER_ERRORS)
 
 
+def add_debug_argument(parser) -> None:
+    """``--debug``: what :func:`run_tool` looks for to show the traceback."""
+    parser.add_argument('--debug', action='store_true',
+                        help='show the Python traceback of an error instead of its message '
+                             f'only (also: {DEBUG_VARIABLE}=1)')
+
+
 def run_tool(main: Callable, argv: Optional[List[str]] = None) -> int:
     """Run a tool's ``main(argv)``; a user error ends it with one message on stderr and exit
     status 2, unless ``--debug`` is among the arguments or ``AIM_DEBUG`` is set (then the

@@ -65,7 +65,7 @@ def test_find_latest_checkpoint(tmp_path):
     assert find_latest_checkpoint(work) is None
     for name in ('epoch_2.pth', 'epoch_10.pth', 'best_acc_top1_epoch_3.pth',
                  '.epoch_11.pth.123.tmp'):
-        (tmp_path / name).write_bytes(b'x')
+        torch.save({'meta': {}}, tmp_path / name)
     assert find_latest_checkpoint(work) == osp.join(work, 'epoch_10.pth')
     (tmp_path / 'last_checkpoint').write_text(osp.join(work, 'epoch_2.pth'))
     assert find_latest_checkpoint(work) == osp.join(work, 'epoch_2.pth')
@@ -73,6 +73,24 @@ def test_find_latest_checkpoint(tmp_path):
     assert find_latest_checkpoint(work) == osp.join(work, 'epoch_2.pth')
     (tmp_path / 'last_checkpoint').write_text('')  # interrupted while writing the pointer
     assert find_latest_checkpoint(work) == osp.join(work, 'epoch_10.pth')
+
+
+def test_find_latest_checkpoint_passes_over_a_truncated_one_and_says_why(tmp_path):
+    work = str(tmp_path)
+    for name in ('epoch_1.pth', 'iter_4.pth', 'epoch_2.pth'):
+        torch.save({'meta': {}, 'state_dict': {'w': torch.zeros(1000)}}, tmp_path / name)
+    data = (tmp_path / 'iter_4.pth').read_bytes()
+    (tmp_path / 'iter_4.pth').write_bytes(data[:1000])  # e.g. a copy cut short
+    (tmp_path / 'epoch_2.pth').write_bytes(b'')
+    (tmp_path / 'last_checkpoint').write_text(osp.join(work, 'iter_4.pth'))
+    skipped = []
+    assert find_latest_checkpoint(work, skipped) == osp.join(work, 'epoch_1.pth')
+    assert skipped == [
+        (osp.join(work, 'iter_4.pth'),
+         'truncated: a torch zip archive cut short at 1000 bytes (the zip directory that ends '
+         'a complete file is missing, and the full size is recorded only there); copy it '
+         'again or use an earlier checkpoint'),
+        (osp.join(work, 'epoch_2.pth'), 'the file is empty (0 bytes)')]
 
 
 def test_crash_while_saving_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ import importlib.util
 import os
 
 import pytest
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFIG = 'configs/recognition/vit/vitclip_base_diving48.py'
@@ -56,8 +57,8 @@ def test_train_config_reflects_flags(tmp_path):
 
 def test_resume_picks_the_latest_checkpoint_of_the_work_dir(tmp_path):
     train = _tool('train')
-    (tmp_path / 'epoch_4.pth').write_bytes(b'x')
-    (tmp_path / 'epoch_12.pth').write_bytes(b'x')
+    for name in ('epoch_4.pth', 'epoch_12.pth'):
+        torch.save({'meta': {}}, tmp_path / name)
     cfg = train.build_config(train.parse_args([CONFIG, '--resume', '--work-dir',
                                                str(tmp_path)]))
     assert cfg.resume is True and cfg.load_from == str(tmp_path / 'epoch_12.pth')

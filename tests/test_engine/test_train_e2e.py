@@ -346,3 +346,70 @@ def test_resume_part_way_into_an_epoch_equals_uninterrupted_run(setup, tmp_path)
     assert set(rows_whole) == set(rows_broken) and len(rows_whole) == 3 * 6
     for key, row in rows_whole.items():
         assert (row['loss'], row['lr']) == (rows_broken[key]['loss'], rows_broken[key]['lr']), key
+
+
+RESTART_HOOK = '''
+import os
+import signal
+
+from mmengine.dist import barrier, get_rank
+from mmengine.hooks import Hook
+
+from mmaction.registry import HOOKS
+
+
+@HOOKS.register_module()
+class KillRank1OnFirstAttempt(Hook):
+    """In torchrun's first attempt, SIGKILL rank 1 right after iteration ``at``, once rank 0
+    has written that iteration's checkpoint (the barrier: rank 0 saves before it gets here)."""
+    priority = 'LOWEST'  # after CheckpointHook
+
+    def __init__(self, at):
+        self.at = at
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.at and os.environ['TORCHELASTIC_RESTART_COUNT'] == '0':
+            barrier()
+            if get_rank() == 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+@pytest.mark.slow  # two 2-process runs and a restart: over a minute on 2 cores
+def test_torchrun_restarts_a_killed_worker_and_the_job_resumes_where_it_was(setup, tmp_path):
+    """MAX_RESTARTS=1 tools/dist_train.sh ... --resume, 2 gloo processes: rank 1 is killed
+    after iteration 5 (2 of the 3 iterations of epoch 2) and iter_5.pth; torchrun restarts
+    both workers, their process group forms again on torchrun's store, they resume from
+    iter_5.pth, and the job ends (exit 0) with the weights of an uninterrupted run."""
+    root = setup['root']
+    whole, broken = root / 'work_dirs' / 'whole_2p', root / 'work_dirs' / 'restarted_2p'
+    options = ['--cfg-options', 'total_epochs=2', 'optimizer_config.update_interval=2',
+               'checkpoint_config.iter_interval=2']
+    _dist('tools/dist_train.sh', setup['config'], '2', '--seed', '0', '--work-dir',
+          str(whole), *options)
+
+    (tmp_path / 'restart_hook.py').write_text(RESTART_HOOK)
+    killed = tmp_path / 'killed_on_first_attempt.py'
+    killed.write_text(f"_base_ = ['{setup['config']}']\n"
+                      "custom_imports = dict(imports=['restart_hook'])\n"
+                      "custom_hooks = [dict(type='KillRank1OnFirstAttempt', at=5)]\n"
+                      # a group that does not form fails in 2 minutes, not 30
+                      "dist_params = dict(backend='nccl', timeout=120)\n")
+    env = dict(_env(), PORT=str(_free_port()), MAX_RESTARTS='1',
+               PYTHONPATH=f'{ROOT}{os.pathsep}{tmp_path}')
+    proc = subprocess.run(['bash', 'tools/dist_train.sh', str(killed), '2', '--seed', '0',
+                           '--work-dir', str(broken), '--resume', *options], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    assert re.search(r'exitcode\s*:\s*-9', log) or 'Signals.SIGKILL' in log, log[-4000:]
+    assert '--resume: no checkpoint in' in log  # the first attempt started from scratch
+    assert f"--resume: continuing from {broken / 'iter_5.pth'}" in log
+    assert 'Resuming part-way into epoch 2: its first 2 of 3 iterations are done' in log
+
+    a = torch.load(whole / 'epoch_2.pth', weights_only=True)
+    b = torch.load(broken / 'epoch_2.pth', weights_only=True)
+    assert a['meta']['iter'] == b['meta']['iter'] == 2 * 3
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key in a['state_dict']:
+        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key

@@ -83,7 +83,7 @@ def test_a_missing_checkpoint_is_one_message(capsys, tmp_path):
 def test_a_class_that_refuses_a_config_value_is_one_message(capsys, tmp_path):
     ann = tmp_path / 'val.txt'
     ann.write_text('a.mp4 0\n')
-    (tmp_path / 'x.pth').write_bytes(b'')
+    torch.save({'meta': {}}, tmp_path / 'x.pth')
     status, err = _message(capsys, 'test', [K400, str(tmp_path / 'x.pth'), '--eval',
                                             'top_k_accuracy', '--cfg-options',
                                             f'data.test.ann_file={ann}',

@@ -14,9 +14,11 @@ import json
 import os
 import os.path as osp
 import platform
+import sys
 
 import numpy as np
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.synthetic import benchmark as bench
 from mmaction.utils.fileio import write_text_atomic
 from mmaction.utils.machine import cpu_name, load_average
@@ -38,8 +40,10 @@ def parse_args(argv=None):
     p.add_argument('--work-dir', default='work_dirs/ablation')
     p.add_argument('--data-root', default='data/synthetic')
     p.add_argument('--out', default=osp.join(ROOT, 'docs', 'synthetic_benchmark.md'))
-    p.add_argument('--only', nargs='+', help='config file names to run (default: all)')
+    p.add_argument('--only', nargs='+', choices=[config for _, config in VARIANTS],
+                   help='config file names to run (default: all)')
     p.add_argument('--tiny', action='store_true', help='seconds-long smoke run')
+    add_debug_argument(p)
     return p.parse_args(argv)
 
 
@@ -140,4 +144,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

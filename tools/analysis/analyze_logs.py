@@ -12,7 +12,9 @@ against the iteration, validation metrics against the epoch; a bare key the run 
 Plots need matplotlib: pip install -e ".[plots]".
 """
 import argparse
+import sys
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.utils.train_log import read_training_log
 
 
@@ -68,6 +70,8 @@ def parse_args(argv=None):
     timing.add_argument('logs', nargs='+', help='scalars.json, work dir, .log or .log.json')
     timing.add_argument('--include-outliers', action='store_true',
                         help="keep each epoch's first record (data-loader start-up)")
+    for command in (parser, plot, timing):
+        add_debug_argument(command)
     return parser.parse_args(argv)
 
 
@@ -77,4 +81,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

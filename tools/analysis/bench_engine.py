@@ -22,6 +22,7 @@ import gc
 import io
 import os
 import statistics
+import sys
 import tempfile
 import time
 
@@ -30,6 +31,7 @@ from mmengine.optim import build_optim_wrapper
 
 from mmaction.checkpoint import publish_checkpoint, tunable_state_dict
 from mmaction.engine import ActionRunner, load_config, resolve_precision
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 
@@ -89,6 +91,7 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--files', action='store_true',
                         help='also train one step and report the checkpoint files written')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -133,4 +136,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

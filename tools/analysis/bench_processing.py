@@ -28,6 +28,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.utils.machine import cpu_name, load_average
 
 BACKENDS = {
@@ -245,7 +246,10 @@ def main(argv=None):
     parser.add_argument('--pipelines', nargs='+', default=names, choices=names)
     parser.add_argument('--update-doc', help='markdown file whose "Data pipeline" section is '
                         'replaced by the results')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    if args.update_doc and not os.path.isfile(args.update_doc):  # before the work
+        raise FileNotFoundError(f'--update-doc {args.update_doc}: no such file')
 
     import cv2
     import torch
@@ -277,4 +281,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

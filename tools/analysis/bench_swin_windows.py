@@ -7,11 +7,13 @@ Times the round trip a shifted Swin block makes around its attention (grid -> wi
 grid) both ways, alternating, after checking that both produce the same windows.
 """
 import argparse
+import sys
 import time
 
 import torch
 from einops import rearrange
 
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.models.backbones.swin_common import _window_order, window_partition
 
 
@@ -23,6 +25,7 @@ def parse_args(argv=None):
     p.add_argument('--shift', type=int, default=3)
     p.add_argument('--iters', type=int, default=5)
     p.add_argument('--rounds', type=int, default=3)
+    add_debug_argument(p)
     return p.parse_args(argv)
 
 
@@ -61,4 +64,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

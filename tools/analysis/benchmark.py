@@ -19,6 +19,9 @@ import itertools
 import json
 import multiprocessing as mp
 import resource
+import sys
+
+from mmaction.engine.launch import add_debug_argument, run_tool
 
 
 def _with_cp(text):
@@ -49,6 +52,7 @@ def parse_args(argv=None):
     p.add_argument('--peak-tflops', type=float, help='device peak for MFU (default: known GPUs)')
     p.add_argument('--tf32', action='store_true', help='allow TF32 matmuls for fp32 on CUDA')
     p.add_argument('--out', help='also write the results as JSON here')
+    add_debug_argument(p)
     return p.parse_args(argv)
 
 
@@ -114,6 +118,8 @@ def run_one(job, queue):
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmaction.engine.config import read_config
+    read_config(args.config)  # a missing or broken config: one message, before any job
     ctx = mp.get_context('spawn')
     results = []
     for mode, precision, impl, cp, comp in itertools.product(
@@ -145,4 +151,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

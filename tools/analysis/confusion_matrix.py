@@ -10,10 +10,12 @@ test ran on. Videos that could not be decoded are left out and listed. Prints th
 (needs matplotlib: pip install -e ".[plots]").
 """
 import argparse
+import sys
 
 import numpy as np
 
 from mmaction.apis.inference import read_label_names
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.evaluation.confusion import confusion_matrix, per_class_accuracy, read_test_results
 
 
@@ -29,6 +31,7 @@ def parse_args(argv=None):
                         help='divide each row by its total: the fraction of each true class '
                         'given to each predicted class')
     parser.add_argument('--title', help='title of the figure')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -92,4 +95,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -8,11 +8,13 @@ The model is built on the ``meta`` device (no memory, no weights needed) and one
 under torch's flop counter. See docs/benchmarks.md for how these compare with the paper.
 """
 import argparse
+import sys
 
 import torch
 from mmengine.config import DictAction
 
 from mmaction.engine import load_config
+from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 from mmaction.utils.complexity import clip_len_of, count_macs, count_parameters
@@ -37,6 +39,7 @@ def parse_args(argv=None):
                         '(default: 3 x num_frames (or the test clip_len) x '
                         'input_resolution^2 from the config)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={})
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -106,4 +109,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

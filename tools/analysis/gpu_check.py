@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+from mmaction.engine.launch import add_debug_argument, run_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 BASE_K400 = 'configs/recognition/vit/vitclip_base_k400.py'
@@ -417,6 +419,7 @@ def parse_args(argv=None):
     parser.add_argument('--video-dir', help='where the data side writes its videos')
     parser.add_argument('--peak-tflops', type=float,
                         help="the device's dense bf16 peak for MFU (default: known devices)")
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -462,4 +465,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -10,10 +10,14 @@ Views are read from each config's test pipeline: frames x temporal clips x spati
 import argparse
 import glob
 import importlib.util
+import os
 import os.path as osp
 import re
+import sys
 
 from mmengine.config import Config
+
+from mmaction.engine.launch import add_debug_argument, run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 VIT = 'configs/recognition/vit/'
@@ -146,7 +150,10 @@ def render():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--update-doc', help='replace the model-zoo block of this markdown file')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
+    if args.update_doc and not os.path.isfile(args.update_doc):  # before the work
+        raise FileNotFoundError(f'--update-doc {args.update_doc}: no such file')
     block = render()
     if not args.update_doc:
         print(block)
@@ -162,4 +169,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

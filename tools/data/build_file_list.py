@@ -27,7 +27,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from custom_file_list import is_video, stratified_pick  # noqa: E402
 from parse_file_list import PARSERS  # noqa: E402
 
-from mmaction.utils.cli import run_tool  # noqa: E402
+from mmaction.utils.cli import add_debug_argument, run_tool  # noqa: E402
 from mmaction.utils.fileio import write_text_atomic  # noqa: E402
 
 #: datasets whose official splits are numbered (1-3)
@@ -127,7 +127,7 @@ def parse_args(argv=None):
     parser.add_argument('--output-format', default='txt', choices=['txt', 'json'])
     parser.add_argument('--shuffle', action='store_true', help='shuffle the lines')
     parser.add_argument('--seed', type=int, default=0, help='seed of --shuffle and --fraction')
-    parser.add_argument('--debug', action='store_true', help='show the traceback of an error')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if len(args.subset) > 1 and args.out and '{subset}' not in args.out:
         parser.error(f'--out {args.out} would hold every subset of --subset '

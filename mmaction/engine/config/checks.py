@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from mmengine.config import Config
 
+from mmaction.checkpoint import CheckpointError, file_problem
 from .schema import ConfigError, frame_samplers
 
 
@@ -79,8 +80,9 @@ def _local_missing(path: Any) -> bool:
 
 def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] = None) -> None:
     """The annotation lists of the data loaders the run uses, and the checkpoint it starts
-    from (``load_from``, named ``checkpoint_key`` in the message), must exist: otherwise the
-    error names the config key, the file and the command that makes it, before any work.
+    from (``load_from``, named ``checkpoint_key`` in the message), must exist, and the
+    checkpoint must look whole (not truncated, a checkpoint at all): otherwise the error
+    names the config key, the file and the command that makes it, before any work.
     ``legacy``: name the keys as AIM's dialect (``data.train.ann_file``)."""
     from mmaction.datasets.base import missing_annotation_message
     for split in ('train', 'val', 'test'):
@@ -106,3 +108,7 @@ def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] =
         raise FileNotFoundError(
             f'{key}: the checkpoint {start} does not exist. Give the path of a file written '
             'by tools/train.py (WORK_DIR/epoch_N.pth) or of a released AIM checkpoint.')
+    problem = file_problem(start) if isinstance(start, str) and osp.isfile(start) else None
+    if problem:  # before the model is built
+        key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
+        raise CheckpointError(f'{key}: {start}: {problem}.')

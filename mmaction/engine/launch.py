@@ -10,9 +10,7 @@ from mmengine.logging import MMLogger
 
 # run_tool lives in the lowest layer so that light tools need not import the engine; the
 # tools that import it from here keep working
-from mmaction.utils.cli import (DEBUG_VARIABLE, add_debug_argument, run_tool,  # noqa: F401
-                                user_errors)
-
+from mmaction.utils.cli import DEBUG_VARIABLE, add_debug_argument, run_tool, user_errors  # noqa: F401
 from .process_group import start as start_process_group
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')

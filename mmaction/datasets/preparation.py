@@ -90,7 +90,7 @@ def _decoded(container, stream):
 
 def resize_video(src: str, dst: str, short_side: Optional[int] = 256,
                  keyint: Optional[int] = None, crf: int = 23, preset: str = 'medium',
-                 upscale: bool = False) -> int:
+                 tune: Optional[str] = None, upscale: bool = False) -> int:
     """Re-encode ``src`` as H.264 (libx264, yuv420p) in an mp4 file ``dst``, atomically.
 
     Every decoded frame is encoded, with timestamps ``i / fps`` at the source's average
@@ -102,6 +102,9 @@ def resize_video(src: str, dst: str, short_side: Optional[int] = 256,
         keyint: the keyframe interval (GOP size) in frames; None keeps x264's default, 250,
             which is also FFmpeg's (and AIM's resize script's without ``-g``).
         crf, preset: libx264's quality and speed settings.
+        tune: libx264's ``tune`` (``'fastdecode'``: no CABAC, deblocking or weighted
+            prediction; about twice as fast to decode, a third more bytes:
+            docs/benchmarks.md, "Data pipeline on prepared data").
         upscale: enlarge videos whose short side is below ``short_side``.
 
     Returns the number of frames written.
@@ -120,6 +123,8 @@ def resize_video(src: str, dst: str, short_side: Optional[int] = 256,
             options = {'crf': str(crf), 'preset': preset, 'threads': '1'}
             if keyint:
                 options['g'] = str(keyint)  # the most frames from one keyframe to the next
+            if tune:
+                options['tune'] = tune
             video.options = options
             for frame in _decoded(container, stream):
                 frame = frame.reformat(width, height, 'yuv420p', interpolation='BICUBIC')
@@ -137,10 +142,16 @@ def resize_video(src: str, dst: str, short_side: Optional[int] = 256,
 
 
 def extract_frames(src: str, dst: str, short_side: Optional[int] = 256, quality: int = 95,
-                   upscale: bool = False) -> int:
+                   chroma: str = '420', upscale: bool = False) -> int:
     """Write every frame of ``src`` as ``dst/img_00001.jpg``, ``img_00002.jpg`` ... (JPEG of
     ``quality``), resized as :func:`output_size` says. The frames go into a hidden folder next
     to ``dst``, renamed to ``dst`` after the last one: ``dst`` exists only complete.
+
+    ``chroma`` is the JPEG's colour sampling: ``'420'`` (OpenCV's default, as mmaction2's
+    extraction writes) or ``'444'``. The frames' colour is the video's 4:2:0 upsampled; JPEG's
+    4:2:0 samples it again at other positions, which loses detail where colour changes
+    sharply; 4:4:4 keeps it, for more bytes and slower reading (docs/benchmarks.md, "Data
+    pipeline on prepared data").
 
     Returns the number of frames written.
     """
@@ -155,7 +166,10 @@ def extract_frames(src: str, dst: str, short_side: Optional[int] = 256, quality:
         codec = stream.codec_context
         width, height = output_size(codec.width, codec.height, short_side, upscale)
         count = 0
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+        sampling = {'420': cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420,
+                    '444': cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444}[chroma]
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                  sampling]
         for frame in _decoded(container, stream):
             img = frame.reformat(width, height, 'bgr24', interpolation='BICUBIC').to_ndarray()
             count += 1

@@ -38,6 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('--upscale', action='store_true',
                         help='also enlarge videos whose short side is below --short-side')
     parser.add_argument('--quality', type=int, default=95, help='JPEG quality, 1-100')
+    parser.add_argument('--chroma', default='420', choices=['420', '444'],
+                        help="JPEG colour sampling: 420 (OpenCV's and mmaction2's), or 444 "
+                        '(sharper colour, more bytes, slower to read: docs/data.md)')
     parser.add_argument('--video-list', help='VideoDataset list of the videos (relative to '
                         'SRC) with their labels: extract those and write the rawframes list')
     parser.add_argument('--out-list', help='rawframes list to write (default: from '
@@ -93,7 +96,7 @@ def main(argv=None) -> int:
             print(f'{others} files under {args.src} are not videos (by extension) and are '
                   'passed over')
     kwargs = dict(short_side=args.short_side or None, quality=args.quality,
-                  upscale=args.upscale)
+                  chroma=args.chroma, upscale=args.upscale)
     src_of, frame_dirs = {}, []
     for rel, _ in entries:
         frame_dir = re.sub(r'\.[^./\\]*$', '', osp.normpath(rel))

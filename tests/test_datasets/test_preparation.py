@@ -1,11 +1,14 @@
 """tools/data/resize_videos.py and tools/data/build_rawframes.py on small generated videos:
 frames kept one for one, sizes, keyframes, audio dropped, resumable and atomic runs, the
 failure list, and frames that RawframeDataset reads as the video's."""
+import contextlib
+import importlib.util
+import io
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
+import types
 from fractions import Fraction
 
 import av
@@ -13,16 +16,25 @@ import numpy as np
 import pytest
 
 from mmaction.datasets import preparation
+from mmaction.engine.launch import run_tool
 from .conftest import HEIGHT, NUM_FRAMES, WIDTH, encode, frame_index, pattern_frame
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FPS = 25
 
 
-def tool(*args):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=300)
+def tool(script, *args):
+    """Run a tool's ``main`` in this process (as ``run_tool`` does, without a new
+    interpreter): its exit status and what it printed."""
+    name = osp.splitext(osp.basename(script))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, script))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        returncode = run_tool(module.main, list(args))
+    return types.SimpleNamespace(returncode=returncode, stdout=out.getvalue(),
+                                 stderr=err.getvalue())
 
 
 def with_audio(path, num_frames=NUM_FRAMES):

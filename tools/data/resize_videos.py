@@ -7,7 +7,7 @@ keeping the relative paths, the frame count and the frame rate; audio is dropped
 ``SRC/a/b.webm`` becomes ``DST/a/b.mp4`` (libx264, yuv420p, even sizes). The decoders start
 at the keyframe before the first sampled frame, so a short keyframe interval (``--keyint
 16``) is what makes training read fewer frames than it decodes: docs/data.md, "Preparing
-videos", has the figures. Resumable: finished files are skipped, each is written under a
+videos and frames", has the figures. Resumable: finished files are skipped, each is written under a
 temporary name and renamed, so an interrupted run leaves no half file. The run ends with the
 files that failed and exit status 1 if there were any.
 

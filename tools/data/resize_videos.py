@@ -5,11 +5,11 @@ keeping the relative paths, the frame count and the frame rate; audio is dropped
         --short-side 256 --keyint 16 --nproc 8
 
 ``SRC/a/b.webm`` becomes ``DST/a/b.mp4`` (libx264, yuv420p, even sizes). The decoders start
-at the keyframe before the first sampled frame, so a short keyframe interval (``--keyint
-16``) is what makes training read fewer frames than it decodes: docs/data.md, "Preparing
-videos and frames", has the figures. Resumable: finished files are skipped, each is written under a
-temporary name and renamed, so an interrupted run leaves no half file. The run ends with the
-files that failed and exit status 1 if there were any.
+at the keyframe before the first sampled frame; ``--keyint 16 --tune fastdecode`` doubled
+the clips per data-loader worker of the shipped training pipelines on the benchmark videos
+(docs/data.md, "Preparing videos and frames"). Resumable: finished files are skipped, each is
+written under a temporary name and renamed, so an interrupted run leaves no half file. The
+run ends with the files that failed and exit status 1 if there were any.
 
 The extension becomes ``.mp4``: regenerate the annotation lists on DST
 (``tools/data/build_file_list.py ... DST``) when they name other extensions (SSv2's

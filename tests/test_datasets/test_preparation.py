@@ -137,6 +137,13 @@ def test_resize_default_keyint_is_x264s(tmp_path):
     assert proc.returncode == 0, proc.stderr
     *_, packets, keys, _, _ = probe(tmp_path / 'dst' / 'long.mp4')
     assert packets == 260 and keys == [0, 250]  # x264's keyint 250
+    # x264 writes its settings into the stream: --tune reaches it
+    assert b'cabac=1' in (tmp_path / 'dst' / 'long.mp4').read_bytes()
+    proc = tool('tools/data/resize_videos.py', str(src), str(tmp_path / 'fast'),
+                '--short-side', '0', '--keyint', '16', '--tune', 'fastdecode', '--nproc', '1')
+    assert proc.returncode == 0, proc.stderr
+    data = (tmp_path / 'fast' / 'long.mp4').read_bytes()
+    assert b'cabac=0' in data and b'deblock=0' in data and b'keyint=16 ' in data
 
 
 def test_resize_is_resumable_and_ignores_what_an_interrupted_run_left(source, tmp_path):
@@ -214,6 +221,16 @@ def test_rawframes_layout_list_and_resume(source, tmp_path):
     assert '1 frame folders written, 1 already there (skipped), 0 failed' in proc.stdout
     assert listing.read_text() == f'two {NUM_FRAMES} 1\nclass_a/one {NUM_FRAMES} 0\n'
     assert sorted(os.listdir(dst)) == ['class_a', 'two']
+
+
+def test_rawframes_chroma_sampling(source, tmp_path):
+    pytest.importorskip('PIL')
+    from PIL import Image, JpegImagePlugin
+    for chroma, sampling in (('420', 2), ('444', 0)):  # PIL's codes: 4:2:0 is 2, 4:4:4 is 0
+        out = tmp_path / chroma
+        preparation.extract_frames(str(source / 'class_a' / 'one.mp4'), str(out), chroma=chroma)
+        with Image.open(out / 'img_00001.jpg') as img:
+            assert JpegImagePlugin.get_sampling(img) == sampling
 
 
 def test_rawframes_name_follows_the_video_lists():

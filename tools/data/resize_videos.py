@@ -2,7 +2,7 @@
 keeping the relative paths, the frame count and the frame rate; audio is dropped.
 
     python tools/data/resize_videos.py data/kinetics400/train data/kinetics400/train_256 \\
-        --short-side 256 --keyint 16 --nproc 8
+        --short-side 256 --keyint 16 --tune fastdecode --nproc 8
 
 ``SRC/a/b.webm`` becomes ``DST/a/b.mp4`` (libx264, yuv420p, even sizes). The decoders start
 at the keyframe before the first sampled frame; ``--keyint 16 --tune fastdecode`` doubled

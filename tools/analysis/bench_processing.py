@@ -13,8 +13,17 @@ the time splits between opening + sampling + decoding, augmentation and formatti
 - ``k400_config``: the training pipeline of ``configs/recognition/vit/vitclip_base_k400.py``
   as shipped (AIM's 32 frames 4 apart), its decoder steps swapped for each backend.
 
-Each runs with decord, PyAV and OpenCV on the same files. ``--update-doc`` rewrites the
-"Data pipeline" section of the given markdown file.
+Each runs with decord, PyAV and OpenCV on the same files ("Data pipeline" section).
+
+The same videos, prepared (``--forms``, "Data pipeline on prepared data" section): re-encoded
+by ``tools/data/resize_videos.py``'s code with short keyframe intervals (``keyint16`` ...), or
+extracted to JPEG frames by ``tools/data/build_rawframes.py``'s (``rawframes``). Those rows run
+the PyAV pipelines of the configs (``k400_train``, ``k400_config`` and ``sthv2_config``, the
+training pipeline of ``vitclip_base_sthv2.py``), or ``RawFrameDecode`` in their place, and
+report the disk bytes per video, the PSNR of the prepared frames against the downloaded ones,
+and whether every clip sampled the same frame indices as from the downloaded videos (a
+mismatch ends the run with an error). ``--update-doc`` rewrites both sections of the given
+markdown file.
 """
 import argparse
 import os
@@ -63,6 +72,8 @@ def pipelines(backend):
 
 
 K400_CONFIG = 'configs/recognition/vit/vitclip_base_k400.py'
+STHV2_CONFIG = 'configs/recognition/vit/vitclip_base_sthv2.py'
+CONFIGS = {'k400_config': K400_CONFIG, 'sthv2_config': STHV2_CONFIG}
 
 
 def config_sampling(path=K400_CONFIG):
@@ -82,10 +93,19 @@ def config_pipeline(backend, path=K400_CONFIG):
     return [dict(s, type=swap.get(s['type'], s['type'])) for s in steps]
 
 
+def rawframe_pipeline(steps):
+    """A video pipeline reading extracted frames: no opening step, ``RawFrameDecode`` in place
+    of the decoder."""
+    opens = {name for name, _ in BACKENDS.values()}
+    decodes = {name for _, name in BACKENDS.values()}
+    return [dict(type='RawFrameDecode') if s['type'] in decodes else s for s in steps
+            if s['type'] not in opens]
+
+
 STAGE = {'DecordInit': 'decode', 'PyAVInit': 'decode', 'OpenCVInit': 'decode',
          'SampleFrames': 'decode', 'DecordDecode': 'decode', 'PyAVDecode': 'decode',
-         'OpenCVDecode': 'decode', 'FormatShape': 'format', 'Collect': 'format',
-         'ToTensor': 'format'}
+         'OpenCVDecode': 'decode', 'RawFrameDecode': 'decode', 'FormatShape': 'format',
+         'Collect': 'format', 'ToTensor': 'format'}
 
 ENCODING = dict(codec='libx264', width=340, height=256, fps=30, seconds=10,
                 options={'preset': 'medium', 'crf': '23'})
@@ -132,31 +152,123 @@ def prepare_videos(video_dir, num_videos):
     return paths
 
 
-def run(pipeline_cfg, files, passes):
-    """Throughput of a pipeline over ``files``, ``passes`` times: (clips per CPU second,
-    clips per wall-clock second, {stage: CPU seconds per clip}).
+def video_samples(files):
+    """The results a VideoDataset starts the pipeline with, one per file."""
+    return [dict(filename=f, label=86, start_index=0, modality='RGB') for f in files]
+
+
+def run(pipeline_cfg, samples, passes):
+    """Throughput of a pipeline over ``samples`` (the results each clip starts from),
+    ``passes`` times: (clips per CPU second, clips per wall-clock second, {stage: CPU seconds
+    per clip}, the sampled frame indices of every clip, counted from the video's first frame).
 
     CPU time (this process's) is what one worker costs on a core of its own; wall time also
-    counts waiting for a core, which on a shared machine says more about the neighbours."""
+    counts waiting for a core, which on a shared machine says more about the neighbours.
+    Clip ``k`` of a pass draws from ``random``/``numpy`` seeded with ``k`` (as the training
+    sampler seeds each sample), so every run and data form samples the same frames."""
+    import random
+
     from mmaction.registry import TRANSFORMS
     steps = [(cfg['type'], TRANSFORMS.build(cfg)) for cfg in pipeline_cfg]
     stage_time = defaultdict(float)
-    for f in files:  # warm-up: page cache, lazy imports
-        results = dict(filename=f, label=86, start_index=0, modality='RGB')
+    for sample in samples:  # warm-up: page cache, lazy imports
+        results = dict(sample)
         for _, step in steps:
             results = step(results)
-    clips = 0
+    clips, indices = 0, []
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(passes):
-        for f in files:
-            results = dict(filename=f, label=86, start_index=0, modality='RGB')
+        for k, sample in enumerate(samples):
+            random.seed(k)
+            np.random.seed(k)
+            results = dict(sample)
             for name, step in steps:
                 t0 = time.process_time()
                 results = step(results)
                 stage_time[STAGE.get(name, 'augment')] += time.process_time() - t0
+                if name == 'SampleFrames':
+                    indices.append(np.asarray(results['frame_inds']) - results['start_index'])
             clips += 1
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return clips / cpu, clips / wall, {k: v / clips for k, v in stage_time.items()}
+    return clips / cpu, clips / wall, {k: v / clips for k, v in stage_time.items()}, indices
+
+
+def timed(steps, samples, passes, repeats):
+    """The median of ``repeats`` runs (by clips per CPU second), the range of that rate, and
+    the frame indices of every run."""
+    runs = sorted((run(steps, samples, passes) for _ in range(repeats)), key=lambda r: r[0])
+    rate, wall, stages, _ = runs[len(runs) // 2]
+    return rate, (runs[0][0], runs[-1][0]), wall, stages, [r[3] for r in runs]
+
+
+#: data forms of the prepared rows: the downloaded videos, re-encoded at short side 256 with
+#: the keyframe interval named (``resize_videos.py --keyint N``), or JPEG frames
+#: (``build_rawframes.py``)
+FORMS = {'downloaded': None, 'keyint32': dict(keyint=32), 'keyint16': dict(keyint=16),
+         'keyint8': dict(keyint=8), 'keyint32_fastdecode': dict(keyint=32, tune='fastdecode'),
+         'keyint16_fastdecode': dict(keyint=16, tune='fastdecode'), 'rawframes': '420',
+         'rawframes_444': '444'}
+PREPARED = dict(short_side=256, crf=23, preset='medium')  # the tools' defaults
+FRAMES = dict(short_side=256, quality=95)  # and chroma: the form's value
+
+
+def prepare_form(video_dir, files, form):
+    """(the samples of ``form`` made from ``files`` with the preparation tools' code, cached
+    under ``video_dir/prepared/form``; the mean disk bytes per video)."""
+    from mmaction.datasets import preparation as prep
+    if FORMS[form] is None:
+        return video_samples(files), float(np.mean([osp.getsize(f) for f in files]))
+    folder = osp.join(video_dir, 'prepared', form)
+    stem = [osp.splitext(osp.basename(f))[0] for f in files]
+    frames = isinstance(FORMS[form], str)
+    if frames:
+        jobs = [(prep.extract_frames, f, osp.join(folder, n), dict(FRAMES, chroma=FORMS[form]))
+                for f, n in zip(files, stem)]
+    else:
+        jobs = [(prep.resize_video, f, osp.join(folder, n + '.mp4'), dict(PREPARED, **FORMS[form]))
+                for f, n in zip(files, stem)]
+    failed = [(dst, why) for dst, status, why in prep.run_jobs(jobs) if status == 'failed']
+    if failed:
+        raise RuntimeError(f'preparing {form} failed: {failed}')
+    outputs = [job[2] for job in jobs]
+    if not frames:
+        return video_samples(outputs), float(np.mean([osp.getsize(f) for f in outputs]))
+    samples = [dict(frame_dir=d, total_frames=prep.count_frames(d), label=86, start_index=1,
+                    modality='RGB', filename_tmpl=prep.FRAME_TEMPLATE) for d in outputs]
+    sizes = [sum(e.stat().st_size for e in os.scandir(d)) for d in outputs]
+    return samples, float(np.mean(sizes))
+
+
+def all_frames(sample):
+    """Every frame of a sample (video or frame folder), (T, H, W, 3) uint8 RGB."""
+    if 'frame_dir' in sample:
+        import cv2
+        return np.stack([cv2.imread(osp.join(sample['frame_dir'],
+                                             sample['filename_tmpl'].format(i)))[..., ::-1]
+                         for i in range(1, sample['total_frames'] + 1)])
+    import av
+    with av.open(sample['filename']) as container:
+        return np.stack([f.to_ndarray(format='rgb24') for f in container.decode(video=0)])
+
+
+def psnr(reference, prepared):
+    """PSNR in dB over every pixel of every frame of the prepared samples against the
+    reference ones (same frame count and size, or an error)."""
+    squared, count = 0.0, 0
+    for a, b in zip(reference, prepared):
+        x, y = all_frames(a), all_frames(b)
+        if x.shape != y.shape:
+            raise RuntimeError(f'{b}: frames {y.shape}, the downloaded video {x.shape}')
+        squared += float(np.sum((x.astype(np.float64) - y) ** 2))
+        count += x.size
+    mse = squared / count
+    return float('inf') if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+
+
+def same_indices(runs, reference):
+    """Whether every run sampled, clip for clip, the frame indices of ``reference``."""
+    return all(len(r) == len(reference) and all(np.array_equal(a, b) for a, b in
+                                                zip(r, reference)) for r in runs)
 
 
 def environment():
@@ -221,9 +333,68 @@ def render(rows, env, command):
     return '\n'.join(lines)
 
 
+#: clips/s per worker that issue 18 asks for on prepared data
+TARGETS = {'k400_train': 60.0, 'k400_config': 2 * 16.6}
+
+
+def render_prepared(rows, env, command):
+    lines = [
+        '## Data pipeline on prepared data',
+        '',
+        f'Command: `{command}`',
+        '',
+        f'Machine: {env}. Measured as in "Data pipeline" (clips per CPU second of one '
+        'single-threaded process, median and range of the runs; wall: per elapsed second).',
+        '',
+        f'Data: the videos of "Data pipeline" as downloaded ({ENCODING_TEXT}); re-encoded by '
+        '`tools/data/resize_videos.py --short-side 256 --keyint N [--tune fastdecode]` '
+        '(libx264 crf 23, preset medium: the tool\'s defaults; rows `keyintN[_fastdecode]`); '
+        'or extracted by '
+        '`tools/data/build_rawframes.py --short-side 256 --quality 95 [--chroma 444]` (rows '
+        '`rawframes` (JPEG 4:2:0, the default) and `rawframes_444`, read by `RawFrameDecode`). '
+        'Pipelines: k400_train as above; k400_config and sthv2_config '
+        f'are the training pipelines of `{K400_CONFIG}` ({config_sampling(K400_CONFIG)}) and '
+        f'`{STHV2_CONFIG}` (8 segment-sampled frames, RandAugment, RandomErasing) as shipped '
+        '(PyAV). "disk" is the mean bytes per video (for frames: the folder\'s files); PSNR '
+        'is over every pixel of every frame against the downloaded video\'s decoded frames; '
+        '"same frames" says whether every clip sampled the same frame indices as from the '
+        'downloaded videos (checked on every run; a difference stops the script).',
+        '',
+        '| pipeline | data | clips/s per worker | (range) | (wall) | decode ms/clip | '
+        'augment ms/clip | format ms/clip | disk per video | PSNR (dB) | same frames |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for name, form, rate, spread, wall, stages, size, quality, same in rows:
+        lines.append(f"| {name} | {form} | {rate:.1f} | {spread[0]:.1f}-{spread[1]:.1f} | "
+                     f"{wall:.1f} | {1e3 * stages.get('decode', 0):.1f} | "
+                     f"{1e3 * stages.get('augment', 0):.1f} | "
+                     f"{1e3 * stages.get('format', 0):.1f} | {size / 1e6:.2f} MB | "
+                     f"{'-' if quality is None else f'{quality:.1f}'} | "
+                     f"{'yes' if same else 'NO'} |")
+    lines.append('')
+    for name in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == name]
+        base = next((r for r in mine if r[1] == 'downloaded'), None)
+        best = max(mine, key=lambda r: r[2])
+        text = f'- {name}: fastest {best[1]} ({best[2]:.1f} clips/s per worker'
+        if base is not None and best is not base:
+            text += f', {best[2] / base[2]:.1f}x the downloaded videos\' {base[2]:.1f}'
+        text += ')'
+        if name in TARGETS:
+            met = [r[1] for r in mine if r[2] >= TARGETS[name]]
+            text += (f'; target {TARGETS[name]:.1f}: met by {", ".join(met)}' if met else
+                     f'; target {TARGETS[name]:.1f}: not met')
+        lines.append(text + '.')
+    lines.append('')
+    return '\n'.join(lines)
+
+
 def update_doc(path, section):
+    """Replace the section of ``path`` whose heading is ``section``'s first line (added at
+    the end if there is none)."""
     text = open(path).read() if osp.isfile(path) else '# Benchmarks\n\n'
-    start = text.find('## Data pipeline')
+    heading = section.split('\n', 1)[0]
+    start = text.find(heading + '\n')
     if start < 0:
         text = text.rstrip('\n') + '\n\n' + section.rstrip('\n') + '\n'
     else:
@@ -241,11 +412,17 @@ def main(argv=None):
     parser.add_argument('--passes', type=int, default=5, help='timed passes over the videos')
     parser.add_argument('--repeats', type=int, default=3,
                         help='timed runs per row; the table shows the median and the range')
-    parser.add_argument('--backends', nargs='+', default=list(BACKENDS), choices=list(BACKENDS))
+    parser.add_argument('--backends', nargs='*', default=list(BACKENDS), choices=list(BACKENDS),
+                        help='decoders compared on the downloaded videos ("Data pipeline"); '
+                        'none: skip that section')
     names = ['k400_train', 'sthv2_train', 'k400_config']
     parser.add_argument('--pipelines', nargs='+', default=names, choices=names)
-    parser.add_argument('--update-doc', help='markdown file whose "Data pipeline" section is '
-                        'replaced by the results')
+    prepared = ['k400_train', 'k400_config', 'sthv2_config']
+    parser.add_argument('--forms', nargs='*', default=list(FORMS), choices=list(FORMS),
+                        help='data forms of "Data pipeline on prepared data" (none: skip it)')
+    parser.add_argument('--prepared-pipelines', nargs='+', default=prepared, choices=prepared)
+    parser.add_argument('--update-doc', help='markdown file whose "Data pipeline" sections '
+                        'are replaced by the results')
     add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.update_doc and not os.path.isfile(args.update_doc):  # before the work
@@ -257,27 +434,58 @@ def main(argv=None):
     torch.set_num_threads(1)
     env = environment()
     files = prepare_videos(args.video_dir, args.num_videos)
+    command = 'PYTHONPATH=. python tools/analysis/bench_processing.py ' + ' '.join(
+        a for a in (argv if argv is not None else sys.argv[1:]))
+    sections = []
     rows = []
-    for name in args.pipelines:
+    for name in args.pipelines if args.backends else []:
         for backend in args.backends:
             steps = config_pipeline(backend) if name == 'k400_config' else pipelines(backend)[name]
-            repeats = []
-            for _ in range(args.repeats):
-                np.random.seed(0)
-                repeats.append(run(steps, files, args.passes))
-            repeats.sort(key=lambda r: r[0])
-            rate, wall, stages = repeats[len(repeats) // 2]  # the median run
-            spread = (repeats[0][0], repeats[-1][0])
+            rate, spread, wall, stages, _ = timed(steps, video_samples(files), args.passes,
+                                                  args.repeats)
             rows.append((name, backend, rate, spread, wall, stages))
             print(f'{name:12s} {backend:7s} {rate:6.1f} clips/CPU-s '
                   f'({spread[0]:.1f}-{spread[1]:.1f}; {wall:5.1f} wall)  ' + '  '.join(
                       f'{k} {1e3 * v:.1f} ms' for k, v in sorted(stages.items())), flush=True)
-    command = 'PYTHONPATH=. python tools/analysis/bench_processing.py ' + ' '.join(
-        a for a in (argv if argv is not None else sys.argv[1:]))
-    section = render(rows, env, command.strip())
-    print('\n' + section)
+    if rows:
+        sections.append(render(rows, env, command.strip()))
+
+    # the downloaded videos are the reference of the frame indices and the PSNR
+    forms = ['downloaded'] + [f for f in args.forms if f != 'downloaded'] if args.forms else []
+    data = {form: prepare_form(args.video_dir, files, form) for form in forms}
+    quality = {form: None if form == 'downloaded' else psnr(data['downloaded'][0], data[form][0])
+               for form in forms}
+    rows, mismatched = [], []
+    for name in args.prepared_pipelines if forms else []:
+        steps = config_pipeline('pyav', CONFIGS[name]) if name in CONFIGS else \
+            pipelines('pyav')[name]
+        reference = None
+        for form in forms:
+            samples, size = data[form]
+            form_steps = rawframe_pipeline(steps) if isinstance(FORMS[form], str) else steps
+            rate, spread, wall, stages, indices = timed(form_steps, samples, args.passes,
+                                                        args.repeats)
+            reference = indices[0] if reference is None else reference
+            same = same_indices(indices, reference)
+            if not same:
+                mismatched.append(f'{name} on {form}')
+            rows.append((name, form, rate, spread, wall, stages, size, quality[form], same))
+            print(f'{name:12s} {form:10s} {rate:6.1f} clips/CPU-s '
+                  f'({spread[0]:.1f}-{spread[1]:.1f}; {wall:5.1f} wall)  ' + '  '.join(
+                      f'{k} {1e3 * v:.1f} ms' for k, v in sorted(stages.items())) +
+                  f'  {size / 1e6:.2f} MB/video  PSNR {quality[form] or 0:.1f}  same frames '
+                  f'{same}', flush=True)
+    if rows:
+        sections.append(render_prepared(rows, env, command.strip()))
+    for section in sections:
+        print('\n' + section)
+    if mismatched:
+        raise SystemExit('ERROR: these rows sampled other frame indices than the downloaded '
+                         f'videos: {", ".join(mismatched)}. Their clips/s compare different '
+                         'work; the document was not updated.')
     if args.update_doc:
-        update_doc(args.update_doc, section)
+        for section in sections:
+            update_doc(args.update_doc, section)
 
 
 if __name__ == '__main__':

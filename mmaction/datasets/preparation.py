@@ -22,10 +22,8 @@ from fractions import Fraction
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from mmaction.utils.fileio import atomic_write
+from mmaction.utils.video_files import is_video
 
-#: file name endings taken as videos when a folder is scanned
-VIDEO_EXTENSIONS = ('.mp4', '.webm', '.mkv', '.avi', '.mov', '.m4v', '.flv', '.mpg', '.mpeg',
-                    '.3gp', '.ogv', '.wmv')
 #: the frame file names RawframeDataset reads by default (``filename_tmpl='img_{:05}.jpg'``,
 #: ``start_index=1``)
 FRAME_TEMPLATE = 'img_{:05}.jpg'
@@ -44,7 +42,7 @@ def find_videos(src: str) -> Tuple[List[str], int]:
         for name in files:
             if name.startswith('.'):
                 continue
-            if name.lower().endswith(VIDEO_EXTENSIONS):
+            if is_video(name):
                 found.append(osp.relpath(osp.join(root, name), src))
             else:
                 others += 1

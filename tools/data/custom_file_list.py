@@ -28,16 +28,9 @@ import random
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-#: extensions of the files taken for videos (lower case)
-VIDEO_EXTENSIONS = frozenset({
-    '.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp',
-    '.ogv', '.ts', '.mts'})
+from mmaction.utils.video_files import is_video
 
 Sample = Tuple[str, str]  # (path relative to SRC, class name)
-
-
-def is_video(path: str) -> bool:
-    return osp.splitext(path)[1].lower() in VIDEO_EXTENSIONS
 
 
 def count_frames(folder: str, rgb_prefix: str) -> int:

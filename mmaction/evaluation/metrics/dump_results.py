@@ -32,6 +32,8 @@ class DumpResults(BaseMetric):
             [, error]}``.
     """
 
+    default_prefix = ''  # it writes a file and returns no metrics: nothing to prefix
+
     def __init__(self, out_file: str, item_format: str = 'scores', **kwargs):
         super().__init__(**kwargs)
         if not str(out_file).endswith(('.pkl', '.pickle', '.json')):

@@ -19,6 +19,8 @@ import os
 import os.path as osp
 import time
 
+from mmengine.config import DictAction
+
 from mmaction.synthetic import benchmark as bench
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -81,9 +83,9 @@ def main(argv=None):
         options.update({'data.videos_per_gpu': 4, 'data.workers_per_gpu': 0,
                         'data.val_dataloader.workers_per_gpu': 0,
                         'data.test_dataloader.workers_per_gpu': 0})
-    for item in args.cfg_options:
+    for item in args.cfg_options:  # values read as tools/train.py's --cfg-options reads them
         key, _, value = item.partition('=')
-        options[key] = value
+        options[key] = DictAction._parse_iterable(value)
     counts = bench.parameter_counts(CONFIG, options)
 
     banner(3, 'Training AIM (tools/train.py --validate)')

@@ -20,6 +20,8 @@ import os.path as osp
 import sys
 import time
 
+from mmengine.config import DictAction
+
 from mmaction.engine.launch import add_debug_argument, run_tool
 from mmaction.synthetic import benchmark as bench
 
@@ -89,9 +91,9 @@ def main(argv=None):
         options.update({'data.videos_per_gpu': 4, 'data.workers_per_gpu': 0,
                         'data.val_dataloader.workers_per_gpu': 0,
                         'data.test_dataloader.workers_per_gpu': 0})
-    for item in args.cfg_options:
+    for item in args.cfg_options:  # values read as tools/train.py's --cfg-options reads them
         key, _, value = item.partition('=')
-        options[key] = value
+        options[key] = DictAction._parse_iterable(value)
     counts = bench.parameter_counts(CONFIG, options)
 
     banner(3, 'Training AIM (tools/train.py --validate)')

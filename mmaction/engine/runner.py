@@ -1,4 +1,5 @@
 """mmengine's Runner with safe checkpoint files and AIM's test-after-training."""
+import logging
 import os.path as osp
 import re
 from typing import Optional
@@ -9,12 +10,15 @@ from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop as MMEngineEpochBasedTrainLoop
 from mmengine.runner import Runner
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmaction.checkpoint import checkpoint_state_dict, load_into, read_checkpoint
 from mmaction.registry import RUNNERS
 from mmaction.utils.fileio import atomic_write
 from mmaction.utils.randomness import use_deterministic_cublas
+from mmaction.utils.threads import apply_thread_policy, loader_workers
+from .file_client import without_file_client
 from .hooks import PlainCheckpointHook
 from .optim import allow_tf32
 from .process_group import start as start_process_group
@@ -23,6 +27,17 @@ from .resume import ResumeState
 
 def _is_remote(path: str) -> bool:
     return '://' in str(path)
+
+
+class _HookTableAtDebug(logging.Filter):
+    """mmengine's runner logs the table of its hooks at INFO level, some 60 lines that a
+    user rarely needs: it goes out at DEBUG level instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and \
+                str(record.msg).startswith('Hooks will be executed in the following order'):
+            record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        return True
 
 
 @RUNNERS.register_module()
@@ -53,7 +68,11 @@ class ActionRunner(Runner):
     * the process group starts as :func:`.process_group.start` starts it (a namespace of
       torchrun's store per restart; gloo on a machine without CUDA);
     * float32 work on CUDA may use TF32 (``env_cfg.allow_tf32``, default True);
-    * ``compile=True`` compiles the backbone only, in place (:meth:`_maybe_compile`).
+    * ``compile=True`` compiles the backbone only, in place (:meth:`_maybe_compile`);
+    * the CPU threads of the main process and the data-loader workers are chosen so that
+      they do not oversubscribe the cores (``env_cfg.num_threads`` or ``OMP_NUM_THREADS``
+      override; :mod:`mmaction.utils.threads`), and logged in one line at start;
+    * the table of hooks is logged at DEBUG level (``log_level='DEBUG'`` shows it).
     """
 
     def __init__(self, *args, **kwargs):
@@ -61,14 +80,26 @@ class ActionRunner(Runner):
         # between load_checkpoint and resume (mmengine's resume calls load_checkpoint)
         self._loaded_meta: Optional[dict] = None
         self._resuming = False
+        self._threads_line = ''
         super().__init__(*args, **kwargs)
+        self.logger.info(self._threads_line)
 
     def setup_env(self, env_cfg: dict) -> None:
         env_cfg = dict(env_cfg or {})
         allow_tf32(env_cfg.pop('allow_tf32', True))
+        num_threads = env_cfg.pop('num_threads', None)
         if self.distributed:  # before mmengine's init_dist would start it
             start_process_group(self.launcher, env_cfg.get('dist_cfg') or {})
-        super().setup_env(env_cfg)
+        super().setup_env(env_cfg)  # OpenCV's threads from mp_cfg; ours replace them
+        workers = loader_workers((self._train_dataloader, self._val_dataloader,
+                                  self._test_dataloader))
+        self._threads_line = apply_thread_policy(workers, num_threads)
+
+    def build_logger(self, *args, **kwargs) -> MMLogger:
+        logger = super().build_logger(*args, **kwargs)
+        if not any(isinstance(f, _HookTableAtDebug) for f in logger.filters):
+            logger.addFilter(_HookTableAtDebug())
+        return logger
 
     def set_randomness(self, seed, diff_rank_seed: bool = False,
                        deterministic: bool = False) -> None:
@@ -121,7 +152,10 @@ class ActionRunner(Runner):
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
         if _is_remote(out_dir):
             return super().save_checkpoint(out_dir, filename, *args, **kwargs)
-        with atomic_write(osp.join(out_dir, filename)) as tmp:
+        # file_client_args: the third argument (the CheckpointHook passes it by position)
+        client_args = kwargs.get('file_client_args', args[0] if args else None)
+        with atomic_write(osp.join(out_dir, filename)) as tmp, \
+                without_file_client(mmengine_checkpoint, client_args):
             super().save_checkpoint(osp.dirname(tmp), osp.basename(tmp), *args, **kwargs)
 
     # ------------------------------------------------------------------ loading

@@ -39,6 +39,8 @@ def prepare(root: str, num_train: int = 2000, num_val: int = 200, size: int = 64
     with the same arguments are already there (``fresh=True`` remakes them)."""
     from mmaction.synthetic.tiny_clip import pretrain_tiny_clip
     from mmaction.synthetic.videos import generate_dataset
+    from mmaction.utils.threads import apply_thread_policy
+    log(apply_thread_policy(workers=0))  # the pretraining runs here, in this process
     data_args = dict(num_train=num_train, num_val=num_val, size=size, num_frames=num_frames,
                      num_lanes=num_lanes, seed=seed)
     paths = dict(videos=osp.join(root, 'videos'), train=osp.join(root, 'train.txt'),

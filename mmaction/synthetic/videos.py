@@ -228,7 +228,9 @@ def generate_dataset(root: str, num_train: int = 2000, num_val: int = 200, size:
 
     if workers > 1:
         from multiprocessing import get_context
-        with get_context('spawn').Pool(workers) as pool:
+
+        from mmaction.utils.threads import single_thread
+        with get_context('spawn').Pool(workers, initializer=single_thread) as pool:
             specs = list(_progress(pool.imap(_write_clip, jobs, chunksize=8), len(jobs), progress))
     else:
         specs = list(_progress(map(_write_clip, jobs), len(jobs), progress))

@@ -31,6 +31,7 @@ engine additions (:func:`finalize_config`): default scope, data preprocessor fro
 """
 import copy
 import importlib.util
+import inspect
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -121,7 +122,7 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
             drop_last=setting.get('drop_last', False),
             sampler=dict(type='SeededSampler' if split == 'train' else 'DefaultSampler',
                          shuffle=setting.get('shuffle', shuffle)),
-            worker_init_fn=dict(type='mmaction.seed_worker'),
+            worker_init_fn=dict(type='mmaction.worker_init'),  # seeds, one thread
             dataset=dataset)
         if 'prefetch_factor' in setting and workers > 0:
             loaders[f'{split}_dataloader']['prefetch_factor'] = setting['prefetch_factor']
@@ -442,6 +443,12 @@ def adapt_to_device(cfg: Config, amp: Optional[str] = None, cuda: Optional[bool]
             loop['autocast'] = dtype
             _logger().info(f'{key}: the model runs under {dtype} autocast, as in training '
                            '(--amp none for float32).')
+    if distributed:
+        # without a model_wrapper_cfg, mmengine builds DDP with broadcast_buffers=False
+        wrapper = dict(cfg.get('model_wrapper_cfg') or {
+            'type': 'MMDistributedDataParallel', 'broadcast_buffers': False,
+            'find_unused_parameters': bool(cfg.get('find_unused_parameters', False))})
+        cfg.model_wrapper_cfg = ddp_arguments(wrapper)
     if not cuda:
         env = cfg.setdefault('env_cfg', {})
         dist = env.setdefault('dist_cfg', {})
@@ -449,7 +456,18 @@ def adapt_to_device(cfg: Config, amp: Optional[str] = None, cuda: Optional[bool]
             _logger().info('No CUDA device: using the gloo backend instead of nccl.')
             dist['backend'] = 'gloo'
         if distributed:
-            wrapper = dict(cfg.get('model_wrapper_cfg') or {'type': 'MMDistributedDataParallel'})
-            wrapper['device_ids'] = None  # DDP of a CPU module
-            cfg.model_wrapper_cfg = wrapper
+            cfg.model_wrapper_cfg['device_ids'] = None  # DDP of a CPU module
     return cfg
+
+
+def ddp_arguments(wrapper: dict) -> dict:
+    """``model_wrapper_cfg`` with DDP's arguments as the installed torch names them: torch
+    2.13 renamed ``broadcast_buffers`` (buffers synced before every forward) to
+    ``forward_sync_buffers`` and warns about the old name. The new one still syncs buffers
+    once at the start, which changes nothing here: every rank builds the same buffers."""
+    wrapper = dict(wrapper)
+    if 'broadcast_buffers' in wrapper and 'forward_sync_buffers' not in wrapper and \
+            'forward_sync_buffers' in inspect.signature(
+                torch.nn.parallel.DistributedDataParallel.__init__).parameters:
+        wrapper['forward_sync_buffers'] = wrapper.pop('broadcast_buffers')
+    return wrapper

@@ -70,7 +70,7 @@ SECTION_KEYS = {
     'model.train_cfg': {'blending'},
     'model.test_cfg': {'average_clips', 'max_testing_views', 'feature_extraction'},
     'randomness': {'seed', 'deterministic', 'diff_rank_seed'},
-    'env_cfg': {'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'allow_tf32'},
+    'env_cfg': {'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'allow_tf32', 'num_threads'},
 }
 # dicts whose keys are free-form names (any new key is legitimate)
 FREE_FORM = ('optimizer.paramwise_cfg.custom_keys', 'optim_wrapper.paramwise_cfg.custom_keys')

@@ -4,6 +4,7 @@ import os.path as osp
 import re
 from typing import Optional
 
+import mmengine.hooks.checkpoint_hook as mmengine_checkpoint_hook
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 from mmengine.hooks import Hook
@@ -12,6 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmaction.checkpoint import TUNABLE_ONLY_KEY, to_plain, tunable_state_dict
 from mmaction.registry import HOOKS
 from mmaction.utils import write_text_atomic
+from ..file_client import without_file_client
 from ..resume import mid_epoch_meta
 from .non_finite_loss_hook import NonFiniteLossHook
 
@@ -51,7 +53,8 @@ class CheckpointHook(MMEngineCheckpointHook):
         self._iter_ckpt: Optional[str] = None  # the iter_N.pth to replace next
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        with without_file_client(mmengine_checkpoint_hook, self.file_client_args):
+            super().before_train(runner)
         resume = getattr(runner.train_loop, 'resume_state', None)
         resumed = resume.checkpoint if resume and resume.batches_done else None
         if self.iter_interval and resumed and \

@@ -56,6 +56,9 @@ class AccMetric(BaseMetric):
             are ``top1_acc``, ``top5_acc``, ``mean_class_accuracy``).
     """
 
+    # the keys carry no prefix on purpose: they are AIM's names, which logs, plots and
+    # `evaluation.save_best='top1_acc'` use ('' instead of None: mmengine warns about None)
+    default_prefix = ''
     KNOWN = ('top_k_accuracy', 'mean_class_accuracy')
 
     def __init__(self,

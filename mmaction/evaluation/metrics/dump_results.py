@@ -40,6 +40,8 @@ class DumpResults(BaseMetric):
     ``unreadable_files`` (``filename``, ``error`` of each video that could not be decoded).
     """
 
+    default_prefix = ''  # it writes a file and returns no metrics: nothing to prefix
+
     def __init__(self, out_file: str, item_format: str = 'scores', **kwargs):
         super().__init__(**kwargs)
         if not str(out_file).endswith(('.pkl', '.pickle', '.json')):

@@ -46,7 +46,7 @@ def _step(hook, runner, loss, batch_idx):
 
 
 def test_non_finite_loss_stops_naming_iteration_lr_and_last_checkpoint(tmp_path):
-    (tmp_path / 'epoch_2.pth').write_bytes(b'x')
+    torch.save({}, tmp_path / 'epoch_2.pth')  # an intact file: a broken one is passed over
     runner, hook = _Runner(str(tmp_path)), NonFiniteLossHook(interval=20)
     hook.before_train(runner)
     _step(hook, runner, 1.5, batch_idx=17)  # global iteration 98

@@ -134,7 +134,9 @@ def test_resume_passes_over_a_truncated_latest_checkpoint_and_says_so(files, tmp
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    logger = MMLogger.get_current_instance()
+    # a logger of this test's own, at INFO, as current: what earlier tests left current may
+    # be set to another level
+    logger = MMLogger.get_instance(f'resume_skip_{id(records)}', log_level='INFO')
     logger.addHandler(handler)
     try:
         cfg = build_train_config(parse_train_args([K400, '--work-dir', str(work), '--resume']))

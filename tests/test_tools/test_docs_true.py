@@ -72,6 +72,8 @@ def test_every_tool_command_shown_parses(doc, command):
     argv = shlex.split(command)[1:]
     code = ('import runpy, sys\n'
             f'sys.argv = {argv!r}\n'
+            # as `python TOOL` runs it: the tool's folder first on sys.path
+            'sys.path.insert(0, __import__("os").path.dirname(sys.argv[0]))\n'
             'module = runpy.run_path(sys.argv[0], run_name="docs_check")\n'
             'parse = module.get("parse_args")\n'
             'assert parse is not None, "no parse_args in " + sys.argv[0]\n'

@@ -20,6 +20,8 @@ HINT = '(add --debug, or set AIM_DEBUG=1, to see the traceback)'
 #: Python files under tools/ and demo/ that are not command lines
 NOT_CLIS = {
     'tools/data/parse_file_list.py',  # the annotation parsers build_file_list.py imports
+    'tools/data/custom_file_list.py',  # `build_file_list.py custom`, which imports it
+    'tools/analysis/aim_reference.py',  # the official-style ViT_CLIP memory_compare.py imports
 }
 
 #: the bad argument of a tool, where a missing path for each positional argument (what the

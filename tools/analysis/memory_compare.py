@@ -10,12 +10,14 @@ storage, parameters left out. AIM's training rule (adapters, temporal_embedding,
 trainable), drop_path 0.1, 8x224 clips. Prints a Markdown table.
 """
 import argparse
+import sys
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 
 from mmaction.models.backbones.vit_clip import ViT_CLIP
 from mmaction.models.trainable import apply_trainable_policy
+from mmaction.utils.cli import add_debug_argument, run_tool
 from mmaction.utils.memory import SavedTensors, model_tensors, to_fake
 from tools.analysis.aim_reference import official_like
 
@@ -38,6 +40,7 @@ def main(argv=None):
     p.add_argument('--frames', type=int, default=8)
     p.add_argument('--precision', nargs='+', default=['fp32', 'bf16', 'fp16'],
                    choices=sorted(PRECISIONS))
+    add_debug_argument(p)
     args = p.parse_args(argv)
     model = ViT_CLIP(num_frames=args.frames, drop_path_rate=0.1, **ARCHS[args.arch]).train()
     apply_trainable_policy(model, log=False)
@@ -66,4 +69,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool(main))

@@ -100,6 +100,9 @@ def format_records(records: List[dict], fmt: str, output_format: str) -> str:
 
 
 def parse_args(argv=None):
+    if argv is not None and list(argv[:1]) == ['custom']:  # your own dataset's arguments
+        from custom_file_list import parse_args as custom_args
+        return custom_args([a for a in argv[1:] if a != '--debug'])
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('dataset', choices=sorted(PARSERS))
     parser.add_argument('src_folder', help='folder of the videos / frame folders (may hold '

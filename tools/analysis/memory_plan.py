@@ -20,11 +20,12 @@ A row's peak is the sum of
   stated workspace margin:
   ``MARGIN_FIXED`` (CUDA context, cuBLAS/cuDNN workspace) plus ``MARGIN_FRACTION`` of the
   activations (allocator fragmentation, backward temporaries).
-Activations are counted at 1 and 2 videos per GPU; larger batches are extrapolated on that
-line (activations are affine in the batch: tests/test_tools/test_memory_plan.py checks the
-extrapolation against direct counts). Counts are those of the CPU kernels (SDPA's CPU flash
-kernel, CPU autocast); ``tools/analysis/gpu_check.py`` compares them with
-``torch.cuda.max_memory_allocated``.
+Activations are counted at 1, 2 and 3 videos per GPU; larger batches lie on the line through
+2 and 3 (activations are affine in the batch from 2 on; at 1 a reshape may be a view where it
+copies at more: tests/test_tools/test_memory_plan.py checks the extrapolation against direct
+counts). fp16 and bf16 are counted once: CPU autocast has one policy for both. Counts are
+those of the CPU kernels (SDPA's CPU flash kernel, CPU autocast);
+``tools/analysis/gpu_check.py`` compares them with ``torch.cuda.max_memory_allocated``.
 """
 import argparse
 import contextlib
@@ -146,6 +147,23 @@ def build_fake(cfg, mode: FakeTensorMode):
     return model.train()
 
 
+@contextlib.contextmanager
+def own_caches():
+    """Swin caches its window masks and orders per geometry and device: tensors made under a
+    fake mode must neither come from nor stay in those caches (a real model on the CPU would
+    get fake ones)."""
+    from mmaction.models.backbones import swin_common
+
+    caches = (swin_common._window_mask, swin_common._window_order)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        yield
+    finally:
+        for cache in caches:
+            cache.cache_clear()
+
+
 def activation_bytes(model, shape: Dict[str, int], videos: int, precision: str,
                      with_cp, mode: FakeTensorMode) -> int:
     """Bytes autograd keeps over the training forward and loss of ``videos`` videos."""
@@ -154,7 +172,7 @@ def activation_bytes(model, shape: Dict[str, int], videos: int, precision: str,
 
     model.backbone.with_cp = with_cp
     dtype = PRECISIONS[precision]
-    with mode:
+    with own_caches(), checkpoint_where_graphed(), mode:
         samples = []
         for _ in range(videos):
             sample = ActionDataSample()
@@ -193,11 +211,63 @@ def largest_block():
         blocks.checkpoint = original
 
 
+@contextlib.contextmanager
+def checkpoint_where_graphed():
+    """``with_cp=True`` as it holds memory: a block with nothing to differentiate (frozen, its
+    input needing no gradient: Video Swin under AIM's head-only rule) records no graph, so
+    what its checkpoint packs is freed at once; counting packs would count it (and reuse of
+    the freed addresses would make the count depend on the allocator). Such blocks run
+    plainly here; the others through the real checkpoint."""
+    from mmaction.models.common import blocks
+
+    original = blocks.checkpoint
+
+    def checkpoint(block, *args, **kwargs):
+        needs_grad = any(p.requires_grad for p in block.parameters()) or any(
+            isinstance(a, torch.Tensor) and a.requires_grad for a in args)
+        return original(block, *args, **kwargs) if needs_grad else block(*args)
+
+    blocks.checkpoint = checkpoint
+    try:
+        yield
+    finally:
+        blocks.checkpoint = original
+
+
 def model_state(model) -> Dict[str, int]:
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     params += sum(b.numel() * b.element_size() for b in model.buffers())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return dict(param_bytes=params, grad_bytes=4 * trainable, optimizer_bytes=8 * trainable)
+
+
+#: batches counted directly; others lie on the line through 2 and 3 (at 1 video a reshape
+#: may be a view where at more it copies, so 1 is off that line)
+COUNTED = (1, 2, 3)
+
+
+def _on_line(counts: Dict[int, int], n: int) -> int:
+    if n in counts:
+        return counts[n]
+    return counts[2] + (counts[3] - counts[2]) * (n - 2)
+
+
+def _count(model, shape, precision, cp, mode, kind):
+    """({videos: activation bytes}, {videos: largest block's bytes (with_cp=True)})."""
+    kept, block = {}, {n: 0 for n in COUNTED}
+    try:
+        for n in COUNTED:
+            kept[n] = activation_bytes(model, shape, n, precision, cp, mode)
+            if cp is True:
+                with largest_block() as found:
+                    activation_bytes(model, shape, n, precision, cp, mode)
+                block[n] = found['bytes']
+    except Exception as err:
+        raise PlanError(
+            f'model.backbone.type={kind!r} cannot be planned: its fake training forward '
+            f'failed ({precision}, with_cp={cp!r}): {type(err).__name__}: '
+            f'{str(err).splitlines()[0] if str(err) else ""}') from err
+    return kept, block
 
 
 def plan(cfg, gpu_memory: Optional[float] = None, batches=BATCHES, precisions=tuple(PRECISIONS),
@@ -210,25 +280,17 @@ def plan(cfg, gpu_memory: Optional[float] = None, batches=BATCHES, precisions=tu
     state = model_state(model)
     fixed = sum(state.values())
     rows = []
+    counted = {}
     for precision in precisions:
+        # CPU autocast casts the same operations to fp16 as to bf16 (one lower-precision
+        # policy): the same bytes, counted once
+        same = 'fp16' if precision == 'bf16' and 'fp16' in precisions else precision
         for cp in with_cp:
-            try:
-                one, two = (activation_bytes(model, shape, n, precision, cp, mode)
-                            for n in (1, 2))
-                block = [0, 0]
-                if cp is True:
-                    for i, n in enumerate((1, 2)):
-                        with largest_block() as found:
-                            activation_bytes(model, shape, n, precision, cp, mode)
-                        block[i] = found['bytes']
-            except Exception as err:
-                raise PlanError(
-                    f'model.backbone.type={kind!r} cannot be planned: its fake training '
-                    f'forward failed ({precision}, with_cp={cp!r}): {type(err).__name__}: '
-                    f'{str(err).splitlines()[0] if str(err) else ""}') from err
+            if (same, cp) not in counted:
+                counted[same, cp] = _count(model, shape, same, cp, mode, kind)
+            kept, block = counted[same, cp]
             for n in batches:
-                act = one + (two - one) * (n - 1)
-                recompute = block[0] + (block[1] - block[0]) * (n - 1)
+                act, recompute = _on_line(kept, n), _on_line(block, n)
                 peak = fixed + act + recompute + MARGIN_FIXED + int(MARGIN_FRACTION * act)
                 rows.append(dict(videos_per_gpu=n, precision=precision, with_cp=cp,
                                  activation_bytes=act, recompute_bytes=recompute,

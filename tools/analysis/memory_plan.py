@@ -271,9 +271,10 @@ def _count(model, shape, precision, cp, mode, kind):
 
 
 def plan(cfg, gpu_memory: Optional[float] = None, batches=BATCHES, precisions=tuple(PRECISIONS),
-         with_cp=WITH_CP) -> Dict:
-    """Rows of the plan, and the model's fixed bytes."""
-    shape = clip_shape(cfg)
+         with_cp=WITH_CP, shape: Optional[Dict[str, int]] = None) -> Dict:
+    """Rows of the plan, and the model's fixed bytes; ``shape`` (views, frames, height,
+    width of a video): the training pipeline's by default."""
+    shape = shape or clip_shape(cfg)
     mode = FakeTensorMode()
     model = build_fake(cfg, mode)
     kind = cfg.model.backbone.get('type')

@@ -98,3 +98,26 @@ def test_rows_past_the_budget_are_listed_not_lost(tmp_path):
     planned = sum(len(rows) for *_, rows in tool.plan(tiny=True))
     assert report['rows'] == [] and len(report['not_run']) == planned
     assert 'Not run (out of budget)' in (tmp_path / 'r.md').read_text()
+
+
+def test_recipe_rows_sit_beside_the_memory_plan_for_the_same_settings(tiny_run):
+    """Each recipe row (with_cp False, 'selective', True) carries memory_plan.py's prediction
+    for its own settings, and the report sets them side by side."""
+    from mmengine.config import Config
+
+    from tools.analysis import memory_plan
+    tool, report, out = tiny_run
+    recipe = [r for r in report['rows'] if r.get('recipe')]
+    assert sorted(map(str, (r['cp'] for r in recipe))) == ['False', 'True', 'selective']
+    cfg = Config.fromfile(str(ROOT / tool.ARCHS['tiny']))
+    cfg.model.backbone.num_frames = recipe[0]['frames']
+    text = out.read_text()
+    for row in recipe:
+        shape = dict(views=1, frames=row['frames'], height=row['size'], width=row['size'])
+        result = memory_plan.plan(cfg, batches=(row['batch'], ), precisions=('fp16', ),
+                                  with_cp=(row['cp'], ), shape=shape)
+        expected = sum(result['state'].values()) + result['rows'][0]['activation_bytes'] + \
+            result['rows'][0]['recompute_bytes']
+        assert row['planned_allocated_mib'] == pytest.approx(expected / 2**20)
+        assert f"| {tool.label(row)} | {row['peak_mem_mib']:.0f} | {expected / 2**20:.0f} |" \
+            in text

@@ -17,7 +17,9 @@ measured):
    utilisation over the device's dense bf16 peak;
 3. AIM's single-GPU recipe for ViT-B/16 (``vitclip_base_k400.py``, ``videos_per_gpu=8``, with
    ``update_interval=8`` for the effective batch of 64, which adds no memory): peak memory
-   against an 11 GiB card, in fp16 (such cards have no bf16) with and without ``with_cp``;
+   against an 11 GiB card, in fp16 (such cards have no bf16) with ``with_cp`` False,
+   'selective' and True, each beside what ``tools/analysis/memory_plan.py`` predicts for the
+   same settings (counted on fake tensors in the same process before the row is measured);
 4. the data side: clips/s of that config's training pipeline through a ``DataLoader`` with
    the machine's cores as workers, against the clips/s the model trains on.
 """
@@ -59,7 +61,8 @@ def label(row) -> str:
     parts = [f"SDPA {row['precision']}"] if row['attn'] == 'sdpa' else \
         [f"explicit softmax {row['precision']}"]
     parts += [name for name in ('compile', 'cp', 'fused') if row[name]]
-    return ' + '.join(parts).replace('cp', 'with_cp').replace('fused', 'fused AdamW')
+    cp = "with_cp='selective'" if row['cp'] == 'selective' else 'with_cp'
+    return ' + '.join(parts).replace('cp', cp).replace('fused', 'fused AdamW')
 
 
 def plan(tiny: bool):
@@ -75,7 +78,7 @@ def plan(tiny: bool):
         return [('tiny', arch, frames, size, order(rows)),
                 ('recipe', arch, frames, size,
                  [dict(variant(precision='fp16', cp=cp), mode='train', batch=2, recipe=True)
-                  for cp in (False, True)])]
+                  for cp in (False, 'selective', True)])]
     train_b8 = [BASELINE, variant(), variant(precision='fp16'), variant(fused=True),
                 variant(cp=True), variant(compile=True), variant(compile=True, fused=True),
                 variant(precision='fp16', compile=True)]
@@ -85,7 +88,7 @@ def plan(tiny: bool):
             [dict(v, mode='train', batch=32) for v in (BASELINE, variant(), variant(cp=True))] +
             [dict(v, mode='infer', batch=8) for v in (BASELINE, variant())])
     recipe = [dict(variant(precision='fp16', cp=cp), mode='train', batch=8, recipe=True)
-              for cp in (True, False)]
+              for cp in (True, 'selective', False)]
     large = ([dict(v, mode='train', batch=8) for v in (BASELINE, variant(), variant(cp=True),
                                                         variant(compile=True))] +
              [dict(v, mode='infer', batch=32) for v in (BASELINE, variant())] +
@@ -116,6 +119,8 @@ def group_worker(arch, frames, size, rows, device, results, peak_tflops, compile
     eager_flops = {}
     for row in rows:
         row = dict(row, arch=arch, frames=frames, size=size)
+        if row.get('recipe'):
+            row.update(planned(cfg, row))
         try:
             set_attention(model, row['attn'])
             model.backbone.with_cp = row['cp']
@@ -140,6 +145,22 @@ def group_worker(arch, frames, size, rows, device, results, peak_tflops, compile
             row['error'] = f'{type(err).__name__}: {str(err).splitlines()[0][:200]}'
         results.put(row)
     results.put(None)
+
+
+def planned(cfg, row) -> dict:
+    """memory_plan.py's prediction for ``row``'s settings (one 1-view clip of its shape)."""
+    from tools.analysis import memory_plan
+    try:
+        shape = dict(views=1, frames=row['frames'], height=row['size'], width=row['size'])
+        result = memory_plan.plan(cfg, batches=(row['batch'], ), precisions=(row['precision'], ),
+                                  with_cp=(row['cp'], ), shape=shape)
+    except Exception as err:  # the measurement still runs
+        return dict(plan_error=f'{type(err).__name__}: {str(err).splitlines()[0][:200]}')
+    plan_row = result['rows'][0]
+    allocated = sum(result['state'].values()) + plan_row['activation_bytes'] + \
+        plan_row['recompute_bytes']
+    return dict(planned_allocated_mib=allocated / 2**20,
+                planned_peak_mib=plan_row['peak_bytes'] / 2**20)
 
 
 def run_groups(groups, device, deadline, report, peak_tflops, compile_cfg):
@@ -374,6 +395,26 @@ def render(report) -> str:
     if report['not_run']:
         lines += ['', 'Not run (out of budget): ' + '; '.join(
             f"{r['arch']} {r['mode']} b{r['batch']} {label(r)}" for r in report['not_run'])]
+    lines += ['', '## Memory plan against measurement', '',
+              '`tools/analysis/memory_plan.py` for the same settings: "allocated" is its '
+              'parameters + gradients + AdamW states + activations (+ the recomputed block '
+              'under with_cp=True), to compare with `max_memory_allocated` (CPU: peak resident '
+              'memory, not comparable); "peak" adds its stated margin for the CUDA context, '
+              'workspaces and fragmentation.', '',
+              '| model | frames | batch | variant | measured MiB | planned allocated MiB | '
+              'measured / planned | planned peak MiB |', '|' + '---|' * 8]
+    for row in report['rows']:
+        if not row.get('recipe'):
+            continue
+        if 'planned_allocated_mib' not in row or 'peak_mem_mib' not in row:
+            why = row.get('plan_error') or row.get('error') or 'not measured'
+            lines.append(f"| {row['arch']} | {row['frames']} | {row['batch']} | {label(row)} "
+                         f'| {why} | | | |')
+            continue
+        lines.append(f"| {row['arch']} | {row['frames']} | {row['batch']} | {label(row)} | "
+                     f"{row['peak_mem_mib']:.0f} | {row['planned_allocated_mib']:.0f} | "
+                     f"{row['peak_mem_mib'] / row['planned_allocated_mib']:.2f} | "
+                     f"{row['planned_peak_mib']:.0f} |")
     data = report.get('data')
     lines += ['', '## Data side', '']
     if data and 'clips_per_s' in data:

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: lower numbers may be imported by higher ones, never the reverse
 LAYERS = {'version': 0, 'registry': 0, 'structures': 0, 'utils': 0,
           'models': 1, 'datasets': 1, 'evaluation': 1, 'visualization': 1,
-          'checkpoint': 2, 'engine': 3, 'apis': 4, 'synthetic': 4, 'tools': 5}
+          'checkpoint': 2, 'engine': 3, 'apis': 4, 'synthetic': 4, 'core': 4, 'tools': 5}
 
 
 def _modules():

@@ -46,6 +46,11 @@ class AnnotationError(ValueError):
     """A malformed annotation file; the message lists ``file:line`` of each problem."""
 
 
+@user_error
+class DatasetArgumentError(ValueError):
+    """A dataset argument that cannot be right; the message names it and the fix."""
+
+
 #: (pattern of a list path, the command of ``tools/data`` that writes it, where it is
 #: explained); the first match wins. ``{0}``, ``{1}`` are the pattern's groups, ``{dir}`` the
 #: list's folder, ``{prefix}`` the dataset's ``data_prefix``.

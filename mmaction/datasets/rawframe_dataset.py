@@ -2,7 +2,27 @@
 from typing import Optional
 
 from mmaction.registry import DATASETS
-from .base import AnnotationError, BaseActionDataset
+from .base import AnnotationError, BaseActionDataset, DatasetArgumentError
+
+
+def check_filename_tmpl(template) -> str:
+    """``template`` if it names a different file for each frame index (a ``{}`` field that
+    ``str.format`` fills with the index), else a :class:`DatasetArgumentError` saying so."""
+    example = "e.g. filename_tmpl='img_{:05}.jpg' (img_00001.jpg, img_00002.jpg ...)"
+    if not isinstance(template, str):
+        raise DatasetArgumentError(f'filename_tmpl must be a string with a {{}} field for the '
+                                   f'frame index, {example}; got {template!r}')
+    try:
+        first, second = template.format(1), template.format(2)
+    except (IndexError, KeyError, ValueError) as err:
+        raise DatasetArgumentError(
+            f'filename_tmpl={template!r} cannot be filled with a frame index '
+            f'({type(err).__name__}: {err}); write one positional field, {example}') from None
+    if first == second:
+        raise DatasetArgumentError(
+            f'filename_tmpl={template!r} has no {{}} field for the frame index, so every '
+            f'frame would be the same file {first!r}; {example}')
+    return template
 
 
 @DATASETS.register_module()
@@ -12,19 +32,29 @@ class RawframeDataset(BaseActionDataset):
     or a ``.json`` list of ``{'frame_dir', 'total_frames', 'label'}``.
 
     Frame ``i`` (counted from ``start_index``, default 1) is
-    ``frame_dir/filename_tmpl.format(i + offset)``. Each sample starts the pipeline as
-    ``frame_dir``, ``total_frames``, ``label``, ``offset`` (with ``with_offset``),
-    ``filename_tmpl``, ``start_index``, ``modality``, ``test_mode``. See
-    :class:`BaseActionDataset` for the other arguments.
+    ``frame_dir/filename_tmpl.format(i + offset)``; a template without a ``{}`` field is
+    refused. The arguments come in mmaction2 0.x's order: ``ann_file, pipeline,
+    data_prefix, test_mode, filename_tmpl, with_offset, multi_class, num_classes,
+    start_index, modality``.
+
+    Each sample starts the pipeline as ``frame_dir``, ``total_frames``, ``label``,
+    ``offset`` (with ``with_offset``), ``filename_tmpl``, ``start_index``, ``modality``,
+    ``test_mode``. See :class:`BaseActionDataset` for the other arguments.
     """
 
     PREFIX_KEY = 'img'
 
-    def __init__(self, ann_file: str, pipeline, filename_tmpl: str = 'img_{:05}.jpg',
-                 with_offset: bool = False, start_index: int = 1, **kwargs):
-        self.filename_tmpl = filename_tmpl
+    # mmaction2 0.x's positional order: ``RawframeDataset(ann, pipeline, prefix)`` must
+    # prefix the paths, not take the prefix as the frame template
+    def __init__(self, ann_file: str, pipeline, data_prefix='', test_mode: bool = False,
+                 filename_tmpl: str = 'img_{:05}.jpg', with_offset: bool = False,
+                 multi_class: bool = False, num_classes: Optional[int] = None,
+                 start_index: int = 1, modality: str = 'RGB', **kwargs):
+        self.filename_tmpl = check_filename_tmpl(filename_tmpl)
         self.with_offset = with_offset
-        super().__init__(ann_file, pipeline, start_index=start_index, **kwargs)
+        super().__init__(ann_file, pipeline, data_prefix=data_prefix, test_mode=test_mode,
+                         multi_class=multi_class, num_classes=num_classes,
+                         start_index=start_index, modality=modality, **kwargs)
 
     @staticmethod
     def _count(where: str, name: str, token) -> int:

@@ -19,6 +19,7 @@ from .config import (
     ConfigError,
     adapt_to_device,
     check_input_files,
+    check_trainable,
     is_legacy_dialect,
     load_config,
     read_config,
@@ -114,6 +115,7 @@ def build_train_config(args: argparse.Namespace) -> Config:
     """The Runner config of a ``tools/train.py`` command line (checks, dialect translation,
     flags)."""
     cfg = load_config(args.config, args.cfg_options)
+    check_trainable(cfg)
     logger = MMLogger.get_current_instance()
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.launcher = args.launcher

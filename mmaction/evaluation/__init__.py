@@ -2,6 +2,7 @@
 importing this package registers them in ``METRICS``."""
 from .confusion import (
                         TestResults,
+                        class_confusion_matrix,
                         confusion_matrix,
                         per_class_accuracy,
                         read_annotation_labels,
@@ -11,5 +12,6 @@ from .metrics import AccMetric, DumpResults, mean_class_accuracy, top_k_accuracy
 
 __all__ = [
     'AccMetric', 'DumpResults', 'mean_class_accuracy', 'top_k_accuracy', 'TestResults',
-    'confusion_matrix', 'per_class_accuracy', 'read_annotation_labels', 'read_test_results'
+    'class_confusion_matrix', 'confusion_matrix', 'per_class_accuracy', 'read_annotation_labels',
+    'read_test_results'
 ]

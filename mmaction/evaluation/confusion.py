@@ -151,9 +151,11 @@ def read_test_results(results_file: str, ann_file: Optional[str] = None) -> Test
                        sizes.pop() if sizes else 0, names, failed)
 
 
-def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int,
-                     normalize: Optional[str] = None) -> np.ndarray:
-    """``cm[i, j]``: how many videos of class ``i`` were predicted as ``j``.
+def class_confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int,
+                           normalize: Optional[str] = None) -> np.ndarray:
+    """``cm[i, j]``: how many videos of class ``i`` were predicted as ``j``, for every class
+    ``0 .. num_classes - 1`` (so row ``i`` is class ``i`` whatever the test set holds; see
+    :func:`confusion_matrix` for mmaction2 0.x's call).
 
     ``normalize``: ``None`` (counts, int64), ``'true'`` (each row divided by its total: the
     fraction of class ``i`` predicted as ``j``; rows of absent classes stay 0), ``'pred'``
@@ -176,6 +178,50 @@ def confusion_matrix(gt: np.ndarray, pred: np.ndarray, num_classes: int,
              'all': np.array(cm.sum())}[normalize]
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where(total > 0, cm / np.maximum(total, 1), 0.0)
+
+
+def _integer_labels(name: str, values) -> np.ndarray:
+    if isinstance(values, list):
+        values = np.array(values)
+    if not isinstance(values, np.ndarray):
+        raise TypeError(f'{name} must be a list or np.ndarray of integer labels, got '
+                        f'{type(values).__name__}')
+    if values.dtype.kind not in 'iu':
+        raise TypeError(f'{name} must hold integer labels, got dtype {values.dtype} (class '
+                        'indices, not scores: take scores.argmax(axis=1) first)')
+    if values.ndim != 1:
+        raise ValueError(f'{name} must be one label per video (1-D), got shape {values.shape}')
+    if values.size and values.min() < 0:
+        raise ValueError(f'{name} holds a negative label {values.min()}')
+    return values.astype(np.int64)
+
+
+def confusion_matrix(y_pred, y_real, normalize: Optional[str] = None) -> np.ndarray:
+    """mmaction2 0.x's confusion matrix: ``cm[i, j]`` counts the videos of the ``i``-th
+    class predicted as the ``j``-th, where the classes are the labels that occur in
+    ``y_pred`` or ``y_real``, in increasing order (``np.unique(y_pred + y_real)``); a
+    class in neither list has no row or column.
+
+    Args:
+        y_pred: predicted labels, a list or integer array (N,).
+        y_real: true labels (N,).
+        normalize: ``None`` (counts, int64), ``'true'`` (rows sum to 1), ``'pred'``
+            (columns sum to 1) or ``'all'`` (the matrix sums to 1); an empty row or column
+            stays 0.
+
+    Float labels (or anything but a list or array) are a ``TypeError``, as in 0.x. For a
+    matrix over a fixed set of classes, with class ``i`` in row ``i``, see
+    :func:`class_confusion_matrix`.
+    """
+    if normalize not in ('true', 'pred', 'all', None):
+        raise ValueError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    y_pred = _integer_labels('y_pred', y_pred)
+    y_real = _integer_labels('y_real', y_real)
+    if y_pred.shape != y_real.shape:
+        raise ValueError(f'{y_real.size} true labels but {y_pred.size} predictions')
+    classes, index = np.unique(np.concatenate([y_pred, y_real]), return_inverse=True)
+    pred, real = index[:y_pred.size], index[y_pred.size:]
+    return class_confusion_matrix(real, pred, len(classes), normalize)
 
 
 def per_class_accuracy(cm: np.ndarray) -> np.ndarray:

@@ -314,13 +314,13 @@ def test_image_to_tensor_and_transpose():
 
 # ------------------------------------------------------------------------- loading, sampling
 def test_frame_selector_is_raw_frame_decode_and_warns(frame_folder):
-    with pytest.warns(FutureWarning, match='RawFrameDecode'):
+    with pytest.warns(UserWarning, match='RawFrameDecode'):
         selector = TRANSFORMS.build(dict(type='FrameSelector', io_backend='disk'))
     assert isinstance(selector, RawFrameDecode)
     results = selector(dict(frame_dir=frame_folder, filename_tmpl='img_{:05}.png',
                             frame_inds=np.array([3, 1])))
     assert [frame_index(f) for f in results['imgs']] == [2, 0]
-    with pytest.warns(FutureWarning):
+    with pytest.warns(UserWarning):  # 0.x's test_rawframe_selector expects a UserWarning
         FrameSelector()
 
 

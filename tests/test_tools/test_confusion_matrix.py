@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from mmaction.evaluation import confusion_matrix
+from mmaction.evaluation import class_confusion_matrix
 from tests.test_tools.test_get_flops import load_tool
 
 NAMES = ['left', 'right', 'up']
@@ -88,14 +88,14 @@ def test_normalized_rows_and_the_other_formats(files):
         assert len(result['failed']) == 1
 
 
-def test_confusion_matrix_function():
+def test_class_confusion_matrix_function():
     gt, pred = np.array([0, 0, 1, 1, 1, 0]), np.array([0, 1, 1, 2, 1, 0])
-    np.testing.assert_array_equal(confusion_matrix(gt, pred, 3), HAND)
-    np.testing.assert_allclose(confusion_matrix(gt, pred, 3, 'pred'),
+    np.testing.assert_array_equal(class_confusion_matrix(gt, pred, 3), HAND)
+    np.testing.assert_allclose(class_confusion_matrix(gt, pred, 3, 'pred'),
                                [[1, 1 / 3, 0], [0, 2 / 3, 1], [0, 0, 0]])
-    np.testing.assert_allclose(confusion_matrix(gt, pred, 3, 'all'), HAND / 6)
+    np.testing.assert_allclose(class_confusion_matrix(gt, pred, 3, 'all'), HAND / 6)
     with pytest.raises(ValueError, match=r'outside 0..1 \(num_classes=2\)'):
-        confusion_matrix(gt, pred, 2)
+        class_confusion_matrix(gt, pred, 2)
 
 
 def test_inputs_that_cannot_work_are_refused(files, tmp_path):

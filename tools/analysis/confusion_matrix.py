@@ -16,7 +16,11 @@ import numpy as np
 
 from mmaction.apis.inference import read_label_names
 from mmaction.engine.launch import add_debug_argument, run_tool
-from mmaction.evaluation.confusion import confusion_matrix, per_class_accuracy, read_test_results
+from mmaction.evaluation.confusion import (
+    class_confusion_matrix,
+    per_class_accuracy,
+    read_test_results,
+)
 
 
 def parse_args(argv=None):
@@ -62,8 +66,8 @@ def main(argv=None):
         names = [str(i) for i in range(num_classes)]
     if not len(results.gt):
         raise SystemExit(f'{args.results}: no video could be decoded, there is nothing to count')
-    counts = confusion_matrix(results.gt, results.pred, num_classes)
-    shown = confusion_matrix(results.gt, results.pred, num_classes, 'true') \
+    counts = class_confusion_matrix(results.gt, results.pred, num_classes)
+    shown = class_confusion_matrix(results.gt, results.pred, num_classes, 'true') \
         if args.normalize else counts
     accuracy = per_class_accuracy(counts)
 

@@ -56,6 +56,10 @@ def _no_lazy(name: str, lazy: bool) -> None:
                          'free views and every resize is a single pass. Drop `lazy`.')
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _pair(value, name: str) -> Tuple[int, int]:
     """An int size or a (w, h) pair."""
     if isinstance(value, (int, np.integer)):
@@ -389,10 +393,18 @@ class MultiGroupCrop(_MultiCropBase):
     """
 
     def __init__(self, crop_size, groups: int):
+        # stricter than the other crops, as 0.x's MultiGroupCrop: an int or a tuple of ints
+        if not _is_int(crop_size) and not (isinstance(crop_size, tuple) and len(crop_size) == 2
+                                           and all(_is_int(v) for v in crop_size)):
+            raise TypeError(f'MultiGroupCrop crop_size must be an int or a tuple (w, h) of '
+                            f'ints, got {type(crop_size).__name__} {crop_size!r}')
         super().__init__(crop_size)
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        if not _is_int(groups):
+            raise TypeError(f'MultiGroupCrop groups (the number of random crops, each a view) '
+                            f'must be an int, got {type(groups).__name__} {groups!r}')
+        if groups < 1:
             raise ValueError(f'MultiGroupCrop groups (the number of random crops, each a view) '
-                             f'must be a positive int, got {groups!r}')
+                             f'must be positive, got {groups}')
         self.groups = int(groups)
 
     def transform(self, results: dict) -> dict:

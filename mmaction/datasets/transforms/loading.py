@@ -725,10 +725,11 @@ class RawFrameDecode(_ReadsFiles, BaseTransform):
 @TRANSFORMS.register_module()
 class FrameSelector(RawFrameDecode):
     """mmaction2 0.x's deprecated name of :class:`RawFrameDecode` (same arguments, same
-    behaviour); building it warns, as 0.x did, with a ``FutureWarning``."""
+    behaviour); building it warns, as 0.x did, with a ``UserWarning`` (shown by default,
+    and what 0.x's own test expects)."""
 
     def __init__(self, *args, **kwargs):
         warnings.warn("'FrameSelector' is deprecated (as in mmaction2 0.x): it is "
                       "RawFrameDecode under an old name; write type='RawFrameDecode'.",
-                      FutureWarning, stacklevel=2)
+                      UserWarning, stacklevel=2)
         super().__init__(*args, **kwargs)

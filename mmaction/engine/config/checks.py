@@ -6,6 +6,8 @@ is refused before any work starts, with the fix.
 * :func:`check_num_classes`: the head and the blending agree on the number of classes (and
   a blending names it).
 * :func:`check_input_files`: the annotation lists and the starting checkpoint of a run exist.
+* :func:`check_trainable`: a config that is to train has a schedule, an optimizer and a
+  training set.
 """
 import os.path as osp
 import re
@@ -112,3 +114,20 @@ def check_input_files(cfg: Config, legacy: bool, checkpoint_key: Optional[str] =
     if problem:  # before the model is built
         key = checkpoint_key or ('resume_from' if cfg.get('resume') else 'load_from')
         raise CheckpointError(f'{key}: {start}: {problem}.')
+
+
+def check_trainable(cfg: Config) -> None:
+    """A translated config that is to train must say how long (``total_epochs``), with what
+    (``optimizer``) and on what (``data.train``); a config for inference and testing only
+    needs none of them, so this is checked by the training command, not the translation."""
+    missing = [what for key, what in (
+        ('train_cfg', 'total_epochs (the length of training; mmengine dialect: '
+                      'train_cfg.max_epochs)'),
+        ('optim_wrapper', "optimizer (e.g. dict(type='AdamW', lr=3e-4))"),
+        ('train_dataloader', 'data.train (the training set; mmengine dialect: '
+                             'train_dataloader)')) if not cfg.get(key)]
+    if missing:
+        raise ConfigError(f'{cfg.filename or "the config"} cannot train: '
+                          f'{" and ".join(missing)} {"is" if len(missing) == 1 else "are"} '
+                          'missing. (Without them it serves tools/test.py and '
+                          'init_recognizer only.)')

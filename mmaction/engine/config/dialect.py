@@ -90,7 +90,9 @@ def translate_data(data: dict, cuda: bool) -> Dict[str, Optional[dict]]:
     """``data=dict(...)`` -> ``{train,val,test}_dataloader``."""
     _unknown('data', data, SECTION_KEYS['data'])
     if 'videos_per_gpu' not in data:
-        raise ConfigError('data.videos_per_gpu (videos per GPU and step) is missing.')
+        if 'train' in data:
+            raise ConfigError('data.videos_per_gpu (videos per GPU and step) is missing.')
+        data = dict(data, videos_per_gpu=1)  # evaluation only: 0.x's test.py took 1
     loaders = {}
     for split, shuffle in (('train', True), ('val', False), ('test', False)):
         if split not in data:
@@ -271,9 +273,10 @@ def translate_legacy(cfg: Config) -> Config:
     if runner and runner.get('type', 'EpochBasedRunner') != 'EpochBasedRunner':
         raise ConfigError(f"runner.type={runner.get('type')!r}: only EpochBasedRunner "
                           '(total_epochs) is supported.')
+    # None in a config for inference and testing only (the model and data.test, all that
+    # 0.x's init_recognizer and test.py read): no training loop; tools/train.py refuses it
+    # (checks.check_trainable)
     max_epochs = runner.get('max_epochs', cfg.get('total_epochs'))
-    if max_epochs is None:
-        raise ConfigError('total_epochs (the length of training) is missing.')
 
     out: Dict[str, Any] = {}
     keep = {k: v for k, v in cfg.to_dict().items()
@@ -283,19 +286,18 @@ def translate_legacy(cfg: Config) -> Config:
     out.update(translate_data(_plain(cfg.data), cuda))
 
     loop, evaluator, save_best, rule = translate_evaluation(cfg.get('evaluation'))
-    out['train_cfg'] = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, **loop)
+    out['train_cfg'] = None if max_epochs is None else \
+        dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, **loop)
     out['val_cfg'] = dict(type='ValLoop') if out['val_dataloader'] else None
     out['test_cfg'] = dict(type='TestLoop') if out['test_dataloader'] else None
     out['val_evaluator'] = evaluator if out['val_dataloader'] else None
     out['test_evaluator'] = copy.deepcopy(evaluator) if out['test_dataloader'] else None
 
-    if 'optimizer' not in cfg:
-        raise ConfigError('optimizer (e.g. dict(type=\'AdamW\', lr=3e-4)) is missing.')
-    out['optim_wrapper'] = translate_optimizer(_plain(cfg.optimizer),
-                                               _plain(cfg.get('optimizer_config') or {}),
-                                               _plain(cfg.get('fp16') or {}))
+    out['optim_wrapper'] = translate_optimizer(
+        _plain(cfg.optimizer), _plain(cfg.get('optimizer_config') or {}),
+        _plain(cfg.get('fp16') or {})) if 'optimizer' in cfg else None
     out['param_scheduler'] = translate_lr_config(_plain(cfg.lr_config), max_epochs) \
-        if cfg.get('lr_config') else None
+        if cfg.get('lr_config') and max_epochs is not None else None
 
     checkpoint = translate_checkpoint_config(_plain(cfg.get('checkpoint_config') or {}))
     if save_best and out['val_dataloader']:

@@ -12,18 +12,40 @@ from mmaction.structures import DATA_LIST_KEY, ActionDataSample
 from mmaction.structures.data_list import describe, report
 
 
-def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, topk: Sequence[int]) -> List[float]:
-    """Fraction of rows of ``scores`` (N, K) whose label is among its ``k`` largest scores."""
+def _scores_and_labels(scores, labels):
+    """``scores`` as an (N, K) array and ``labels`` as (N,) ints; mmaction2 0.x passes a
+    list of N score arrays and a list of N labels."""
+    try:
+        array = np.asarray(scores)
+        shape = f'shape {array.shape}'
+    except ValueError:  # numpy refuses ragged lists
+        array, shape = None, 'vectors of different lengths'
+    if array is None or array.ndim != 2:
+        raise ValueError(f'scores must be N score vectors of the same length (an (N, K) array '
+                         f'or a list of N arrays (K,)); got {shape}')
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != len(array):
+        raise ValueError(f'labels must be one class index per score vector ({len(array)}); '
+                         f'got shape {labels.shape}')
+    return array, labels
+
+
+def top_k_accuracy(scores, labels, topk: Sequence[int] = (1, )) -> List[float]:
+    """Fraction of the N score vectors whose label is among its ``k`` largest scores, for
+    each ``k`` of ``topk``. ``scores``: (N, K) array or list of N arrays; ``labels``: (N,)."""
+    scores, labels = _scores_and_labels(scores, labels)
     order = np.argsort(-scores, axis=1, kind='stable')
     return [float((order[:, :k] == labels[:, None]).any(axis=1).mean()) for k in topk]
 
 
-def mean_class_accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+def mean_class_accuracy(scores, labels) -> float:
     """Accuracy of each class that occurs in ``labels``, averaged over those classes.
+    ``scores``: (N, K) array or list of N arrays; ``labels``: (N,).
 
     (mmaction2's version also averages in a 0 for classes that are only predicted, which
     lowers the figure on subsets that miss classes; on a full validation set both agree.)
     """
+    scores, labels = _scores_and_labels(scores, labels)
     hits = scores.argmax(axis=1) == labels
     classes = np.unique(labels)
     return float(np.mean([hits[labels == c].mean() for c in classes]))

@@ -17,6 +17,10 @@ def top_k_hits(scores: torch.Tensor, labels: torch.Tensor, topk: Sequence[int]) 
     return {f'top{k}_acc': hit[:, :min(k, maxk)].any(dim=1).float().mean() for k in topk}
 
 
+def _is_global_average(pool: nn.Module) -> bool:
+    return type(pool) is nn.AdaptiveAvgPool3d and pool.output_size in (1, (1, 1, 1))
+
+
 @MODELS.register_module()
 class I3DHead(BaseModule):
     """Average-pool (B, C, T, H, W) features, dropout, then ``fc_cls``.
@@ -55,7 +59,10 @@ class I3DHead(BaseModule):
         self.topk = tuple(topk)
         self.init_std = init_std
         self.loss_cls = MODELS.build(loss_cls)
-        self.dropout = nn.Dropout(p=dropout_ratio) if dropout_ratio > 0 else nn.Identity()
+        # the attributes mmaction2 0.x's I3DHead has, for code that reads or replaces them
+        self.dropout_ratio = dropout_ratio
+        self.dropout = nn.Dropout(p=dropout_ratio) if dropout_ratio > 0 else None
+        self.avg_pool = nn.AdaptiveAvgPool3d((1, 1, 1)) if spatial_type == 'avg' else None
         self.fc_cls = nn.Linear(in_channels, num_classes)
         self.init_weights()
 
@@ -65,14 +72,20 @@ class I3DHead(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, C, T, H, W) -> (B, C)
-        if self.spatial_type == 'avg' and x.ndim == 5:
-            x = x.mean(dim=(2, 3, 4))
+        if self.avg_pool is not None and x.ndim == 5:
+            # the mean is what AdaptiveAvgPool3d((1, 1, 1)) computes, with a deterministic
+            # CUDA backward (the pool's is not: --deterministic would refuse it); a pooling
+            # that code put in its place is used as it is
+            x = x.mean(dim=(2, 3, 4)) if _is_global_average(self.avg_pool) else \
+                self.avg_pool(x)
         x = x.flatten(1)
         if x.shape[1] != self.in_channels:
             raise ValueError(f'I3DHead(in_channels={self.in_channels}) received features with '
                              f'{x.shape[1]} channels; set cls_head.in_channels to the '
                              f"backbone's output width ({x.shape[1]}).")
-        return self.fc_cls(self.dropout(x))
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return self.fc_cls(x)
 
     def loss(self, cls_score: torch.Tensor, labels: torch.Tensor,
              soft_targets: torch.Tensor = None) -> dict:
@@ -80,8 +93,17 @@ class I3DHead(BaseModule):
 
         ``labels`` are hard class indices (N,); ``soft_targets`` (N, num_classes), when a
         blending produced them, replace them as the loss target. Accuracies always use the
-        hard labels.
+        hard labels. As in mmaction2 0.x, a batch of one may come as a scalar label (or, for
+        soft labels, a (num_classes,) vector), and ``labels`` shaped like ``cls_score`` are
+        soft targets themselves (no accuracies then).
         """
+        if labels.ndim == 0:
+            labels = labels.unsqueeze(0)
+        elif labels.ndim == 1 and len(cls_score) == 1 and labels.numel() == self.num_classes \
+                and self.num_classes > 1:
+            labels = labels.unsqueeze(0)
+        if soft_targets is None and labels.shape == cls_score.shape and not self.multi_class:
+            return {'loss_cls': self.loss_cls(cls_score, labels)}
         losses = {}
         if not self.multi_class:
             losses.update(top_k_hits(cls_score.detach(), labels, self.topk))

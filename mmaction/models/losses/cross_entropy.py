@@ -12,6 +12,12 @@ from mmaction.registry import MODELS
 class CrossEntropyLoss(nn.Module):
     """Cross-entropy of class scores against hard labels (N,) or probabilities (N, K).
 
+    With ``class_weight`` ``w``, as in mmaction2 0.x, the loss is a weighted mean: hard
+    labels ``sum_n w[y_n] * l_n / sum_n w[y_n]`` (``F.cross_entropy``'s), soft targets
+    ``sum_n sum_c w_c * t_nc * (-log p_nc) / sum_n sum_c w_c * t_nc``. So one-hot targets give
+    the hard labels' loss, and blended or smoothed targets are scaled the same way.
+    (``F.cross_entropy`` itself divides weighted soft targets by N instead.)
+
     Args:
         loss_weight: factor applied to the loss.
         class_weight: per-class weights.
@@ -35,7 +41,12 @@ class CrossEntropyLoss(nn.Module):
             if target.shape != cls_score.shape:
                 raise ValueError(f'soft targets of shape {tuple(target.shape)} do not match '
                                  f'scores of shape {tuple(cls_score.shape)}')
-            loss = F.cross_entropy(cls_score, target.float(), weight=self.class_weight)
+            target = target.float()
+            if self.class_weight is None:
+                loss = F.cross_entropy(cls_score, target)
+            else:
+                weighted = target * self.class_weight
+                loss = -(weighted * F.log_softmax(cls_score, dim=1)).sum() / weighted.sum()
         else:
             loss = F.cross_entropy(cls_score, target.long(), weight=self.class_weight,
                                    label_smoothing=self.label_smoothing)

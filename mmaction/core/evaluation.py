@@ -1,0 +1,5 @@
+"""mmaction2 0.x's ``mmaction.core.evaluation``: the accuracy functions, from
+:mod:`mmaction.evaluation`."""
+from mmaction.evaluation import confusion_matrix, mean_class_accuracy, top_k_accuracy
+
+__all__ = ['confusion_matrix', 'mean_class_accuracy', 'top_k_accuracy']

@@ -67,10 +67,12 @@ def test_multi_class_head_trains_bce_on_multi_hot_labels_and_logs_precision_at_1
 
 
 def test_multi_class_label_smoothing_is_0x_formula():
-    # 0.x: target = (1 - eps) * y + eps / K; with eps = 0.2, K = 2: 1 -> 0.9, 0 -> 0.1
-    losses = head(label_smooth_eps=0.2).loss(SCORES, TARGETS)
-    smoothed = torch.tensor([[0.9, 0.1], [0.9, 0.9]])
-    p = torch.sigmoid(SCORES)
+    # 0.x: target = (1 - eps) * y + eps / K; with eps = 0.3, K = 3: 1 -> 0.8, 0 -> 0.1
+    scores = torch.tensor([[0.3, -1.2, 2.0], [1.5, 0.4, -0.7]])
+    labels = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    losses = head(num_classes=3, label_smooth_eps=0.3).loss(scores, labels)
+    smoothed = torch.tensor([[0.8, 0.1, 0.8], [0.1, 0.8, 0.1]])
+    p = torch.sigmoid(scores)
     by_hand = -(smoothed * p.log() + (1 - smoothed) * (1 - p).log()).mean()
     assert losses['loss_cls'].item() == pytest.approx(by_hand.item(), rel=1e-6)
 

@@ -115,7 +115,9 @@ class BaseActionDataset(BaseDataset):
             such as ``dict(video=...)`` is accepted too).
         test_mode: evaluation data: deterministic sampling (samplers without their own
             ``test_mode`` follow it) and no substitution of unreadable videos.
-        multi_class: several labels per line (``num_classes`` is then required).
+        multi_class: several labels per line (``num_classes`` is then required); each
+            sample's ``label`` enters the pipeline as a multi-hot float32 row
+            (num_classes,), as in mmaction2 0.x.
         num_classes: when given, labels are checked to be below it.
         start_index: index of a video's first frame (0 for video files, 1 for
             ``img_00001.jpg``).
@@ -306,8 +308,19 @@ class BaseActionDataset(BaseDataset):
         """Dataset-wide fields every sample carries into the pipeline."""
         return {}
 
+    def multi_hot(self, label: Optional[Label]):
+        """A multi-label sample's labels as the row the model and metrics read (as 0.x):
+        float32 (num_classes,), 1 at each label; other labels pass unchanged."""
+        if not self.multi_class or label is None:
+            return label
+        row = np.zeros(self.num_classes, np.float32)
+        row[list(label)] = 1
+        return row
+
     def prepare_data(self, idx: int) -> dict:
         results = self.get_data_info(idx)
+        if results.get('label') is not None:
+            results['label'] = self.multi_hot(results['label'])
         results.update(modality=self.modality, start_index=self.start_index,
                        test_mode=self.test_mode, **self.sample_fields)
         packed = self.pipeline(results)
@@ -372,5 +385,5 @@ class BaseActionDataset(BaseDataset):
         if 'frame_dir' in info:
             sample.set_metainfo(dict(frame_dir=info['frame_dir']))
         if info.get('label') is not None:
-            sample.set_gt_label(info['label'])
+            sample.set_gt_label(self.multi_hot(info['label']))
         return dict(inputs=packed['inputs'], data_samples=sample)

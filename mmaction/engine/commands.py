@@ -15,10 +15,12 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
 from mmaction.checkpoint import find_latest_checkpoint
+from mmaction.evaluation.functional import METRIC_FUNCTIONS
 from .config import (
     ConfigError,
     adapt_to_device,
     check_input_files,
+    check_multi_label,
     check_trainable,
     is_legacy_dialect,
     load_config,
@@ -33,8 +35,7 @@ from .launch import (
 )
 from .optim import AMP_CHOICES, requested_precision
 
-EVAL_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision',
-                'mmit_mean_average_precision')
+EVAL_METRICS = tuple(METRIC_FUNCTIONS)
 UNSUPPORTED_TEST_FLAGS = ('--onnx', '--tensorrt')
 
 
@@ -160,6 +161,7 @@ def _build_runner(args: argparse.Namespace, build_config, checkpoint_key):
     early = EarlyLogs()
     try:
         cfg = build_config(args)
+        check_multi_label(cfg)
         check_input_files(cfg, is_legacy_dialect(read_config(args.config)), checkpoint_key)
         runner = build_runner(cfg)
     except BaseException:
@@ -179,6 +181,7 @@ def check(args: argparse.Namespace, build_config, checkpoint_key=None) -> int:
     logger.setLevel(logging.WARNING)
     try:
         cfg = build_config(args)
+        check_multi_label(cfg)
         check_input_files(cfg, is_legacy_dialect(read_config(args.config)), checkpoint_key)
     finally:
         logger.setLevel(level)
@@ -238,7 +241,8 @@ def parse_test_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file (ours, a released AIM one, or a '
                         'save_tunable_only one on top of the pretrained backbone)')
     parser.add_argument('--eval', nargs='+', choices=EVAL_METRICS,
-                        help='metrics to compute, e.g. top_k_accuracy mean_class_accuracy')
+                        help='metrics to compute, e.g. top_k_accuracy mean_class_accuracy '
+                        '(multi-label data: mean_average_precision mmit_mean_average_precision)')
     parser.add_argument('--out', help='write per-video scores (.pkl or .json), one entry per '
                         'annotation line, as mmaction2 0.x did')
     parser.add_argument('--dump', help='write per-video records (filename, label, scores, '

@@ -119,6 +119,11 @@ def read_test_results(results_file: str, ann_file: Optional[str] = None) -> Test
             if item.get('gt_label') is None:
                 raise ValueError(f'{results_file}[{i}] has no gt_label (a test set without '
                                  'labels has no confusion matrix)')
+            if isinstance(item['gt_label'], list):
+                raise ValueError(f'{results_file}[{i}] is a multi-label video (labels '
+                                 f"{item['gt_label']}); a confusion matrix needs one label per "
+                                 'video: score multi-label results with tools/test.py --eval '
+                                 'mean_average_precision')
             score = item.get('pred_score')
             if score is not None:
                 sizes.add(np.shape(score)[-1])

@@ -16,6 +16,8 @@ class BaseBlending:
         self.num_classes = num_classes
 
     def _onehot(self, labels: torch.Tensor, dtype) -> torch.Tensor:
+        if labels.ndim == 2:  # multi-hot rows of multi-label data: already the targets
+            return labels.to(dtype)
         if labels.device.type == 'cpu':
             if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) \
                     < self.num_classes:

@@ -54,18 +54,26 @@ class MetaField(Generic[T]):
 
 
 def _as_label_tensor(value: LabelLike) -> torch.Tensor:
+    """Class indices as a LongTensor (1-D); a float vector of several entries is a
+    multi-hot row (multi-label data) and stays float32."""
     if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and value.ndim == 1 and value.numel() > 1:
+            return value.float()
         return value.reshape(-1).long() if value.ndim <= 1 else value
     if isinstance(value, (int, np.integer)):
         return torch.tensor([int(value)], dtype=torch.long)
-    return torch.as_tensor(np.asarray(value)).reshape(-1).long()
+    array = np.asarray(value)
+    if np.issubdtype(array.dtype, np.floating) and array.ndim == 1 and array.size > 1:
+        return torch.from_numpy(array.astype(np.float32))
+    return torch.as_tensor(array).reshape(-1).long()
 
 
 class ActionDataSample(BaseDataElement):
     """Annotation and prediction of one video.
 
     Data fields (all optional):
-        gt_label (LongTensor, shape (1,)): the class index.
+        gt_label (LongTensor, shape (1,)): the class index; for multi-label data
+            (``multi_class=True``) a FloatTensor (num_classes,), 1 for each label present.
         pred_score (FloatTensor): class scores after view averaging, shape (num_classes,);
             with ``test_cfg.average_clips=None`` the per-view scores, shape (views, num_classes).
         pred_label (LongTensor, shape (1,)): argmax of the (averaged) scores.

@@ -16,10 +16,11 @@ from mmaction.utils import register_all_modules
 ALIASES = [  # (0.x module, name, where it lives here)
     *[(module, name, mmaction.evaluation)
       for module in ('mmaction.core', 'mmaction.core.evaluation')
-      for name in ('top_k_accuracy', 'mean_class_accuracy', 'confusion_matrix')],
+      for name in ('top_k_accuracy', 'mean_class_accuracy', 'confusion_matrix',
+                   'mean_average_precision', 'mmit_mean_average_precision')],
     *[(module, name, mmaction.models.losses)
       for module in ('mmaction.models', 'mmaction.models.losses')
-      for name in ('CrossEntropyLoss', 'NLLLoss')],
+      for name in ('CrossEntropyLoss', 'NLLLoss', 'BCELossWithLogits')],
     ('mmaction.models', 'I3DHead', mmaction.models.heads),
     ('mmaction.datasets', 'RawframeDataset', mmaction.datasets),
     ('mmaction.datasets', 'VideoDataset', mmaction.datasets),

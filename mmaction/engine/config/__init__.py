@@ -11,12 +11,12 @@
 It lives in the engine because the translation is the engine's: the precision glue of
 :mod:`mmaction.engine.optim` and the engine's always-on hooks.
 """
-from .checks import check_input_files, check_trainable
+from .checks import check_input_files, check_multi_label, check_trainable
 from .dialect import adapt_to_device, is_legacy_dialect, translate_config
 from .load import load_config, read_config
 from .options import apply_cfg_options
 from .schema import ConfigError
 
 __all__ = ['ConfigError', 'adapt_to_device', 'apply_cfg_options', 'check_input_files',
-           'check_trainable', 'is_legacy_dialect', 'load_config', 'read_config',
-           'translate_config']
+           'check_multi_label', 'check_trainable', 'is_legacy_dialect', 'load_config',
+           'read_config', 'translate_config']

@@ -5,6 +5,8 @@ is refused before any work starts, with the fix.
   with the exact ``--cfg-options`` that fixes it.
 * :func:`check_num_classes`: the head and the blending agree on the number of classes (and
   a blending names it).
+* :func:`check_multi_label`: multi-label data goes with a ``multi_class`` head and mAP
+  metrics.
 * :func:`check_input_files`: the annotation lists and the starting checkpoint of a run exist.
 * :func:`check_trainable`: a config that is to train has a schedule, an optimizer and a
   training set.
@@ -74,6 +76,42 @@ def check_num_classes(cfg: Config) -> None:
             f'model.cls_head.num_classes={head}: set both to the number of classes of the '
             f'dataset, e.g. --cfg-options model.cls_head.num_classes={head} '
             f'model.train_cfg.blending.num_classes={head}.')
+
+
+#: the metrics that read one label per video (AccMetric's default list)
+SINGLE_LABEL_METRICS = ('top_k_accuracy', 'mean_class_accuracy')
+
+
+def check_multi_label(cfg: Config) -> None:
+    """Multi-label data (a dataset with ``multi_class=True``) needs a ``multi_class`` head,
+    and its evaluators must score it with the mAP metrics, not top-k accuracy. ``cfg`` is a
+    Runner config (after translation and after ``tools/test.py --eval`` set the metrics)."""
+    tree = cfg.to_dict()
+    head = (tree.get('model') or {}).get('cls_head') or {}
+    for split in ('train', 'val', 'test'):
+        dataset = (tree.get(f'{split}_dataloader') or {}).get('dataset') or {}
+        if not dataset.get('multi_class'):
+            continue
+        if not head.get('multi_class'):
+            raise ConfigError(
+                f'data.{split}.multi_class=True (several labels per video) but '
+                'model.cls_head.multi_class is not set, so the head would score one label per '
+                "video. Set model.cls_head.multi_class=True with loss_cls=dict(type="
+                "'BCELossWithLogits').")
+        evaluators = tree.get(f'{split}_evaluator') or []
+        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
+            if str(evaluator.get('type', '')).split('.')[-1] != 'AccMetric':
+                continue
+            metrics = evaluator.get('metric_list', SINGLE_LABEL_METRICS)
+            metrics = (metrics, ) if isinstance(metrics, str) else tuple(metrics)
+            single = [m for m in metrics if m in SINGLE_LABEL_METRICS]
+            if single:
+                raise ConfigError(
+                    f'data.{split}.multi_class=True (several labels per video) cannot be scored '
+                    f'with {single}, which need one label per video. Use '
+                    "evaluation=dict(metrics=['mean_average_precision']) (or "
+                    "'mmit_mean_average_precision') in the config, or tools/test.py --eval "
+                    'mean_average_precision mmit_mean_average_precision.')
 
 
 def _local_missing(path: Any) -> bool:

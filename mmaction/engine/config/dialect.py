@@ -14,7 +14,9 @@ AIM / mmaction2 0.x key                    mmengine Runner argument
 ``total_epochs`` / ``runner.max_epochs``   ``train_cfg`` (``EpochBasedTrainLoop``)
 ``evaluation.interval/metrics/start``      ``train_cfg.val_interval/val_begin``,
                                            ``val_evaluator``/``test_evaluator`` (``AccMetric``),
-                                           best top-1 checkpoint (``CheckpointHook.save_best``)
+                                           best checkpoint (``CheckpointHook.save_best``: by
+                                           top-1, or by the first metric when that is not
+                                           ``top_k_accuracy``, e.g. ``mean_average_precision``)
 ``checkpoint_config``                      ``default_hooks.checkpoint``
 ``log_config``                             ``default_hooks.logger``, ``log_processor``,
                                            ``visualizer`` (TensorBoard backend)
@@ -202,6 +204,9 @@ def translate_evaluation(evaluation: Optional[dict]):
         evaluator['collect_device'] = 'gpu'
     loop = dict(val_interval=ev.get('interval', 1), val_begin=ev.get('start') or 1)
     save_best = ev.get('save_best', 'auto')
+    if save_best == 'auto' and metrics and metrics[0] != 'top_k_accuracy':
+        # 0.x: the first metric's result; the other metrics' results carry their own names
+        save_best = metrics[0]
     if save_best is not None:
         save_best = SAVE_BEST_KEYS.get(save_best, save_best)
     return loop, evaluator, save_best, ev.get('rule')

@@ -10,6 +10,17 @@ from mmengine.structures import BaseDataElement
 from mmaction.registry import METRICS
 from mmaction.structures import DATA_LIST_KEY, ActionDataSample
 from mmaction.structures.data_list import describe, report
+from mmaction.utils.cli import user_error
+from ..average_precision import (
+                                 MULTI_LABEL_METRICS,
+                                 mean_average_precision,
+                                 mmit_mean_average_precision,
+)
+
+
+@user_error
+class MetricError(ValueError):
+    """Metrics that cannot score these results (e.g. top-k accuracy of multi-label data)."""
 
 
 def _scores_and_labels(scores, labels):
@@ -71,7 +82,12 @@ class AccMetric(BaseMetric):
     scalar and drops it from the JSON log, and would plot it as a curve.)
 
     Args:
-        metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'``.
+        metric_list: ``'top_k_accuracy'`` and/or ``'mean_class_accuracy'`` (one label per
+            video); ``'mean_average_precision'`` and/or ``'mmit_mean_average_precision'``
+            (:mod:`mmaction.evaluation.average_precision`), which read multi-label data's
+            multi-hot ``gt_label`` rows (float, one entry per class) and score single labels
+            as one-hot rows. Top-k and class accuracies of multi-label data are refused
+            (:class:`MetricError`).
         topk: the ``k`` of ``top{k}_acc``.
         metric_options: mmaction2 0.x's ``dict(top_k_accuracy=dict(topk=(1, 5)))``.
         collect_device, prefix: as mmengine's BaseMetric (no prefix by default, so the keys
@@ -81,7 +97,7 @@ class AccMetric(BaseMetric):
     # the keys carry no prefix on purpose: they are AIM's names, which logs, plots and
     # `evaluation.save_best='top1_acc'` use ('' instead of None: mmengine warns about None)
     default_prefix = ''
-    KNOWN = ('top_k_accuracy', 'mean_class_accuracy')
+    KNOWN = ('top_k_accuracy', 'mean_class_accuracy') + MULTI_LABEL_METRICS
 
     def __init__(self,
                  metric_list: Union[str, Sequence[str]] = ('top_k_accuracy',
@@ -117,10 +133,15 @@ class AccMetric(BaseMetric):
             if score.ndim == 2:  # per-view scores (test_cfg.average_clips=None)
                 score = score.mean(axis=0)
             label = self._numpy(sample['gt_label']).reshape(-1)
-            if label.size != 1:
-                raise ValueError(f'AccMetric needs one label per video; '
-                                 f"{sample.get('filename')} has {label.tolist()}")
-            self.results.append(dict(score=score, label=int(label[0]),
+            if np.issubdtype(label.dtype, np.floating) and label.size == score.shape[-1]:
+                label = label.astype(np.float32)  # multi-hot row (multi_class=True data)
+            elif label.size == 1:
+                label = int(label[0])
+            else:
+                raise ValueError(f'AccMetric needs one label per video or a multi-hot row of '
+                                 f"{score.shape[-1]} (float); {sample.get('filename')} has "
+                                 f'{label.tolist()}')
+            self.results.append(dict(score=score, label=label,
                                      failed=bool(ActionDataSample.decode_failed.of(sample)),
                                      filename=ActionDataSample.filename.of(sample),
                                      error=ActionDataSample.error.of(sample),
@@ -154,8 +175,17 @@ class AccMetric(BaseMetric):
             raise RuntimeError(f'none of the {len(results)} evaluated videos could be decoded; '
                                'check the dataset paths (data_prefix, ann_file)')
         scores = np.stack([r['score'] for r in good])
-        labels = np.array([r['label'] for r in good])
+        multi_hot = self._multi_hot_labels(good, scores.shape[1])
+        labels = None if multi_hot is not None else np.array([r['label'] for r in good])
         metrics: Dict[str, float] = {}
+        if multi_hot is not None or any(m in MULTI_LABEL_METRICS for m in self.metric_list):
+            # single labels are scored as one-hot rows, as 0.x did
+            rows = multi_hot if multi_hot is not None else np.eye(scores.shape[1])[labels]
+            if 'mean_average_precision' in self.metric_list:
+                metrics['mean_average_precision'] = mean_average_precision(scores, rows)
+            if 'mmit_mean_average_precision' in self.metric_list:
+                metrics['mmit_mean_average_precision'] = mmit_mean_average_precision(
+                    scores, rows)
         if 'top_k_accuracy' in self.metric_list:
             for k, acc in zip(self.topk, top_k_accuracy(scores, labels, self.topk)):
                 metrics[f'top{k}_acc'] = acc
@@ -164,3 +194,23 @@ class AccMetric(BaseMetric):
         if data_list:
             metrics['data'] = report(data_list, len(results), len(failed))
         return metrics
+
+    def _multi_hot_labels(self, results: List[dict], num_classes: int) -> Optional[np.ndarray]:
+        """The (N, K) multi-hot labels of multi-label results, None for one label per video;
+        top-k and class accuracies of multi-label results are refused."""
+        rows = [r['label'] for r in results if isinstance(r['label'], np.ndarray)]
+        if not rows:
+            return None
+        if len(rows) != len(results):
+            raise MetricError(f'{len(rows)} of {len(results)} videos have multi-hot labels and '
+                              'the others one label: one dataset is either multi-label '
+                              '(multi_class=True) or not')
+        single = [m for m in self.metric_list if m not in MULTI_LABEL_METRICS]
+        if single:
+            raise MetricError(
+                f'{single} need one label per video, but these videos are multi-label '
+                f'(multi-hot labels over {num_classes} classes, multi_class=True). Score them '
+                "with evaluation.metrics=['mean_average_precision'] (and/or "
+                "'mmit_mean_average_precision') in the config, or tools/test.py --eval "
+                'mean_average_precision mmit_mean_average_precision.')
+        return np.stack(rows)

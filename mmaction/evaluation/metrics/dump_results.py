@@ -18,6 +18,14 @@ def _numpy(value):
     return value.detach().cpu().numpy() if hasattr(value, 'detach') else np.asarray(value)
 
 
+def _label(value):
+    """A class index, or the list of a multi-label video's labels (from its multi-hot row)."""
+    label = _numpy(value).reshape(-1)
+    if np.issubdtype(label.dtype, np.floating) and label.size > 1:
+        return np.flatnonzero(label == 1).tolist()
+    return int(label[0])
+
+
 @METRICS.register_module()
 class DumpResults(BaseMetric):
     """Collect every video's scores (each video once, in annotation order, also under DDP)
@@ -30,7 +38,8 @@ class DumpResults(BaseMetric):
             re-evaluate these files keep working); a video that could not be decoded gets
             NaN scores so that positions still match the annotation file. ``'samples'``: a
             list of dicts ``{filename, gt_label, pred_label, pred_score, decode_failed
-            [, error]}``.
+            [, error]}`` (``gt_label``: the class index, or the list of a multi-label
+            video's labels).
 
     Beside ``out_file`` goes ``<out_file>.meta.json`` (the results file itself keeps the
     format the old tools read): ``results`` (the file's name), ``item_format``, ``data``
@@ -61,8 +70,8 @@ class DumpResults(BaseMetric):
         for sample in data_samples:
             score = _numpy(sample['pred_score']).astype(np.float32)
             item = dict(filename=ActionDataSample.filename.of(sample),
-                        gt_label=int(_numpy(sample['gt_label']).reshape(-1)[0])
-                        if 'gt_label' in sample else None,
+                        gt_label=_label(sample['gt_label']) if 'gt_label' in sample
+                        else None,
                         pred_label=int(_numpy(sample['pred_label']).reshape(-1)[0])
                         if 'pred_label' in sample else int(score.reshape(-1, score.shape[-1])
                                                            .mean(0).argmax()),

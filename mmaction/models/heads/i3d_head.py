@@ -21,6 +21,11 @@ def _is_global_average(pool: nn.Module) -> bool:
     return type(pool) is nn.AdaptiveAvgPool3d and pool.output_size in (1, (1, 1, 1))
 
 
+def precision_at_1(scores: torch.Tensor, multi_hot: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows whose highest-scored class is one of their labels (multi-hot)."""
+    return (multi_hot.gather(1, scores.argmax(dim=1, keepdim=True)) == 1).float().mean()
+
+
 @MODELS.register_module()
 class I3DHead(BaseModule):
     """Average-pool (B, C, T, H, W) features, dropout, then ``fc_cls``.
@@ -32,9 +37,11 @@ class I3DHead(BaseModule):
         spatial_type: ``'avg'`` pools over T, H and W; ``None`` expects pooled input.
         dropout_ratio: dropout before ``fc_cls``.
         init_std: std of the normal init of ``fc_cls.weight``.
-        multi_class: sigmoid-style multi-label scores (kept for mmaction configs).
-        label_smooth_eps: label smoothing of hard labels inside the loss.
-        topk: accuracies logged during training.
+        multi_class: multi-label recognition: ``loss`` takes multi-hot labels (N,
+            num_classes) for the configured loss (``BCELossWithLogits``), and logs
+            ``precision_at_1`` instead of top-k accuracies (see :meth:`multi_label_loss`).
+        label_smooth_eps: label smoothing of the targets inside the loss.
+        topk: accuracies logged during training (single-label).
     """
 
     def __init__(self,
@@ -102,11 +109,11 @@ class I3DHead(BaseModule):
         elif labels.ndim == 1 and len(cls_score) == 1 and labels.numel() == self.num_classes \
                 and self.num_classes > 1:
             labels = labels.unsqueeze(0)
-        if soft_targets is None and labels.shape == cls_score.shape and not self.multi_class:
+        if self.multi_class:
+            return self.multi_label_loss(cls_score, labels, soft_targets)
+        if soft_targets is None and labels.shape == cls_score.shape:
             return {'loss_cls': self.loss_cls(cls_score, labels)}
-        losses = {}
-        if not self.multi_class:
-            losses.update(top_k_hits(cls_score.detach(), labels, self.topk))
+        losses = top_k_hits(cls_score.detach(), labels, self.topk)
         target = labels
         if soft_targets is not None:
             target = soft_targets
@@ -115,3 +122,26 @@ class I3DHead(BaseModule):
             target = onehot * (1 - self.label_smooth_eps) + self.label_smooth_eps / self.num_classes
         losses['loss_cls'] = self.loss_cls(cls_score, target)
         return losses
+
+    def multi_label_loss(self, cls_score: torch.Tensor, labels: torch.Tensor,
+                         soft_targets: torch.Tensor = None) -> dict:
+        """Loss of multi-label scores and ``precision_at_1`` (the fraction of videos whose
+        top-scored class is one of theirs; top-k accuracy needs one label per video).
+
+        ``labels`` are multi-hot rows (N, num_classes) (class indices (N,) count as one-hot
+        rows); ``soft_targets`` from a blending replace them as the target. As in 0.x,
+        ``label_smooth_eps`` moves every target towards ``1 / num_classes``:
+        ``(1 - eps) * target + eps / num_classes``.
+        """
+        if labels.ndim == 1 and not labels.is_floating_point():
+            labels = F.one_hot(labels.long(), self.num_classes)
+        if labels.shape != cls_score.shape:
+            raise ValueError(f'I3DHead(multi_class=True) needs multi-hot labels shaped like '
+                             f'the scores {tuple(cls_score.shape)}; got {tuple(labels.shape)}. '
+                             'Set multi_class=True and num_classes in the datasets.')
+        target = labels.float() if soft_targets is None else soft_targets
+        if self.label_smooth_eps > 0:
+            target = (1 - self.label_smooth_eps) * target + \
+                self.label_smooth_eps / self.num_classes
+        return dict(precision_at_1=precision_at_1(cls_score.detach(), labels),
+                    loss_cls=self.loss_cls(cls_score, target))

@@ -19,7 +19,8 @@ class Recognizer3D(BaseModel):
         cls_head: head config (``I3DHead``).
         train_cfg: ``blending=dict(type='LabelSmoothing' | 'MixupBlending' |
             'CutmixBlending', num_classes=..., ...)`` turns labels into soft targets.
-        test_cfg: ``average_clips``: ``'prob'`` (mean of per-view softmax, AIM's default),
+        test_cfg: ``average_clips``: ``'prob'`` (mean of per-view softmax, AIM's default;
+            of per-view sigmoids for a ``multi_class`` head, whose classes are independent),
             ``'score'`` (mean of raw scores) or ``None`` (per-view scores kept, shape
             (views, num_classes) per video); ``max_testing_views``: run at most this many views
             through the backbone at once (less memory; same result).
@@ -93,7 +94,11 @@ class Recognizer3D(BaseModel):
 
     @staticmethod
     def _labels(data_samples: List[ActionDataSample]) -> torch.Tensor:
-        return torch.cat([s.gt_label for s in data_samples])
+        """Class indices (N,), or multi-hot rows (N, num_classes) of multi-label data."""
+        labels = [s.gt_label for s in data_samples]
+        if labels and labels[0].is_floating_point():
+            return torch.stack(labels)
+        return torch.cat(labels)
 
     # ------------------------------------------------------------------ modes
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
@@ -109,7 +114,8 @@ class Recognizer3D(BaseModel):
     def loss(self, inputs: torch.Tensor, data_samples: List[ActionDataSample]) -> dict:
         clips, views = self._flatten_views(inputs)
         labels = self._labels(data_samples).to(clips.device)
-        labels = labels.repeat_interleave(views)  # every view carries its video's label
+        # every view carries its video's label
+        labels = labels.repeat_interleave(views, dim=0)
         soft = None
         if self.blending is not None:
             clips, soft = self.blending(clips, labels)
@@ -122,7 +128,10 @@ class Recognizer3D(BaseModel):
         clips, views = self._flatten_views(inputs)
         scores = self._scores(clips).detach().float().view(-1, views, self.cls_head.num_classes)
         if self.average_clips == 'prob':
-            scores = F.softmax(scores, dim=2).mean(dim=1)
+            # multi-label heads score each class on its own: the sigmoid, not the softmax
+            probs = torch.sigmoid(scores) if getattr(self.cls_head, 'multi_class', False) \
+                else F.softmax(scores, dim=2)
+            scores = probs.mean(dim=1)
         elif self.average_clips == 'score':
             scores = scores.mean(dim=1)
         if data_samples is None:

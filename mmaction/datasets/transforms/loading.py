@@ -430,6 +430,23 @@ class _IndexCache:
                 'misses': 0}
 
 
+class _FrameArray:
+    """The wanted frames, each copied into one (n, H, W, 3) array as soon as it is converted:
+    its RGB buffer, still in cache, is freed for the next frame, where stacking at the end
+    would keep n buffers alive and copy them all again."""
+
+    def __init__(self, n: int):
+        self.n, self.array = n, None
+
+    def __setitem__(self, j: int, rgb: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.n, ) + rgb.shape, dtype=np.uint8)
+        elif rgb.shape != self.array.shape[1:]:
+            raise RuntimeError(f'frames change size within the video: {self.array.shape[1:]} '
+                               f'then {rgb.shape}')
+        self.array[j] = rgb
+
+
 class _PyAVVideo:
     """An open container, the :class:`_PacketIndex` of its video stream and, when this
     opening built the index, the stream's packets (decode order).
@@ -700,7 +717,7 @@ class PyAVDecode(BaseTransform):
         positions = index.order[uniq]
         wanted = index.pts[positions]
         slot: Dict[int, int] = {int(p): j for j, p in enumerate(wanted)}
-        out: List[Optional[np.ndarray]] = [None] * len(uniq)
+        out = _FrameArray(len(uniq))
         missing = set(slot)
         codec = skip = packets = None
         next_packet = None  # decode position of the next packet to send
@@ -740,7 +757,7 @@ class PyAVDecode(BaseTransform):
         finally:
             if codec is not None:
                 codec.skip_frame = 'DEFAULT'
-        return self._frames_array(out)
+        return out.array
 
     def _decode_keyframes(self, video: _PyAVVideo, uniq: np.ndarray) -> np.ndarray:
         index = video.index
@@ -765,7 +782,7 @@ class PyAVDecode(BaseTransform):
         codec = self._codec(video)
         codec.flush_buffers()  # after a failed exact decode (nothing to flush when unopened)
         wanted = {int(i): j for j, i in enumerate(uniq)}
-        out: List[Optional[np.ndarray]] = [None] * len(uniq)
+        out = _FrameArray(len(uniq))
         last = int(uniq[-1])
         index = 0
         for packet in itertools.chain(packets, [None]):
@@ -774,7 +791,7 @@ class PyAVDecode(BaseTransform):
                     out[wanted[index]] = self._rgb(frame)
                 index += 1
             if index > last:
-                return self._frames_array(out)
+                return out.array
         return None  # fewer frames decode than the stream has packets
 
 

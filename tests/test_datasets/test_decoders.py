@@ -268,10 +268,10 @@ def test_pyav_does_not_take_decode_order_stamps_for_presentation_order(hard_vide
 def test_pyav_falls_back_when_frames_come_out_against_their_stamps(hard_videos, monkeypatch):
     """Where the index cannot tell that the stamps are in decode order, the decoder's output
     shows it (stamps going backwards), and the frames are counted in output order instead."""
-    from mmaction.datasets.transforms.loading import _PyAVVideo
+    from mmaction.datasets.transforms.loading import _PacketIndex
     if 'h264_in_avi' not in hard_videos:
         pytest.skip('this FFmpeg cannot encode libx264')
-    monkeypatch.setattr(_PyAVVideo, 'stamps_show_order', staticmethod(lambda stream, pts: True))
+    monkeypatch.setattr(_PacketIndex, 'stamps_show_order', staticmethod(lambda stream, pts: True))
     results = decode('pyav', hard_videos['h264_in_avi'], HARD_INDICES)
     assert [frame_index(f) for f in results['imgs']] == HARD_INDICES
 

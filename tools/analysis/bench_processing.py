@@ -13,7 +13,10 @@ the time splits between opening + sampling + decoding, augmentation and formatti
 - ``k400_config``: the training pipeline of ``configs/recognition/vit/vitclip_base_k400.py``
   as shipped (AIM's 32 frames 4 apart), its decoder steps swapped for each backend.
 
-Each runs with decord, PyAV and OpenCV on the same files ("Data pipeline" section).
+Each runs with decord, PyAV and OpenCV on the same files ("Data pipeline" section). PyAVInit
+keeps each video's packet index (``index_cache_mb``), so after the warm-up pass the PyAV rows
+seek without demuxing; ``--index-cache-mb 0`` measures every opening demuxing the file (an
+epoch over a dataset whose indexes do not fit the cache).
 
 The same videos, prepared (``--forms``, "Data pipeline on prepared data" section): re-encoded
 by ``tools/data/resize_videos.py``'s code with short keyframe intervals (``keyint16`` ...), or
@@ -91,6 +94,27 @@ def config_pipeline(backend, path=K400_CONFIG):
     swap = {name: init for name, _ in BACKENDS.values()}
     swap.update({name: decode for _, name in BACKENDS.values()})
     return [dict(s, type=swap.get(s['type'], s['type'])) for s in steps]
+
+
+def with_index_cache(steps, cache_mb):
+    """``steps`` with PyAVInit keeping ``cache_mb`` MB of packet indexes per worker (None: its
+    default)."""
+    if cache_mb is None:
+        return steps
+    return [dict(s, index_cache_mb=cache_mb) if s['type'] == 'PyAVInit' else s for s in steps]
+
+
+def index_cache_text(cache_mb):
+    """What the PyAV rows measure of PyAVInit's packet index cache."""
+    from mmaction.datasets.transforms import PyAVInit
+    mb = PyAVInit().index_cache_mb if cache_mb is None else cache_mb
+    if not mb:
+        return ('PyAVInit keeps no packet indexes here (`--index-cache-mb 0`): every clip '
+                'demuxes its whole video, as in an epoch over a dataset larger than the cache.')
+    return (f'PyAVInit keeps each video\'s packet index (index_cache_mb={mb:g} per worker): '
+            'the warm-up pass indexes the videos, so every timed PyAV clip seeks to its '
+            'keyframes without demuxing the file, as in a dataset whose indexes fit the cache '
+            '(`--index-cache-mb 0` measures the other case, every opening demuxing).')
 
 
 def rawframe_pipeline(steps):
@@ -280,7 +304,7 @@ def environment():
             f'{decord.__version__}, PyAV {av.__version__}, OpenCV {cv2.__version__}')
 
 
-def render(rows, env, command):
+def render(rows, env, command, cache_mb=None):
     lines = [
         '## Data pipeline',
         '',
@@ -299,7 +323,7 @@ def render(rows, env, command):
         'segment-sampled frames, the same crops, Flip with label map, RandAugment(n=4, m=7), '
         'RandomErasing(0.25)); k400_config is the training pipeline of '
         f'`{K400_CONFIG}` as shipped ({config_sampling()}), whose own decoder is PyAV; '
-        'each row swaps in the backend named.',
+        'each row swaps in the backend named. ' + index_cache_text(cache_mb),
         '',
         '| pipeline | backend | clips/s per worker | (range) | (wall) | decode ms/clip | '
         'augment ms/clip | format ms/clip | augment share |',
@@ -337,7 +361,7 @@ def render(rows, env, command):
 TARGETS = {'k400_train': 60.0, 'k400_config': 2 * 16.6}
 
 
-def render_prepared(rows, env, command):
+def render_prepared(rows, env, command, cache_mb=None):
     lines = [
         '## Data pipeline on prepared data',
         '',
@@ -358,7 +382,8 @@ def render_prepared(rows, env, command):
         '(PyAV). "disk" is the mean bytes per video (for frames: the folder\'s files); PSNR '
         'is over every pixel of every frame against the downloaded video\'s decoded frames; '
         '"same frames" says whether every clip sampled the same frame indices as from the '
-        'downloaded videos (checked on every run; a difference stops the script).',
+        'downloaded videos (checked on every run; a difference stops the script). ' +
+        index_cache_text(cache_mb),
         '',
         '| pipeline | data | clips/s per worker | (range) | (wall) | decode ms/clip | '
         'augment ms/clip | format ms/clip | disk per video | PSNR (dB) | same frames |',
@@ -421,6 +446,10 @@ def main(argv=None):
     parser.add_argument('--forms', nargs='*', default=list(FORMS), choices=list(FORMS),
                         help='data forms of "Data pipeline on prepared data" (none: skip it)')
     parser.add_argument('--prepared-pipelines', nargs='+', default=prepared, choices=prepared)
+    parser.add_argument('--index-cache-mb', type=float, default=None,
+                        help='PyAVInit index_cache_mb of the PyAV rows (default: its default); '
+                        '0 demuxes every video at every opening, as in an epoch over a dataset '
+                        'whose indexes do not fit')
     parser.add_argument('--update-doc', help='markdown file whose "Data pipeline" sections '
                         'are replaced by the results')
     add_debug_argument(parser)
@@ -441,6 +470,7 @@ def main(argv=None):
     for name in args.pipelines if args.backends else []:
         for backend in args.backends:
             steps = config_pipeline(backend) if name == 'k400_config' else pipelines(backend)[name]
+            steps = with_index_cache(steps, args.index_cache_mb)
             rate, spread, wall, stages, _ = timed(steps, video_samples(files), args.passes,
                                                   args.repeats)
             rows.append((name, backend, rate, spread, wall, stages))
@@ -448,7 +478,7 @@ def main(argv=None):
                   f'({spread[0]:.1f}-{spread[1]:.1f}; {wall:5.1f} wall)  ' + '  '.join(
                       f'{k} {1e3 * v:.1f} ms' for k, v in sorted(stages.items())), flush=True)
     if rows:
-        sections.append(render(rows, env, command.strip()))
+        sections.append(render(rows, env, command.strip(), args.index_cache_mb))
 
     # the downloaded videos are the reference of the frame indices and the PSNR
     forms = ['downloaded'] + [f for f in args.forms if f != 'downloaded'] if args.forms else []
@@ -459,6 +489,7 @@ def main(argv=None):
     for name in args.prepared_pipelines if forms else []:
         steps = config_pipeline('pyav', CONFIGS[name]) if name in CONFIGS else \
             pipelines('pyav')[name]
+        steps = with_index_cache(steps, args.index_cache_mb)
         reference = None
         for form in forms:
             samples, size = data[form]
@@ -476,7 +507,7 @@ def main(argv=None):
                   f'  {size / 1e6:.2f} MB/video  PSNR {quality[form] or 0:.1f}  same frames '
                   f'{same}', flush=True)
     if rows:
-        sections.append(render_prepared(rows, env, command.strip()))
+        sections.append(render_prepared(rows, env, command.strip(), args.index_cache_mb))
     for section in sections:
         print('\n' + section)
     if mismatched:

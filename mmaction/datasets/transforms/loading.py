@@ -18,11 +18,13 @@ through.
 import bisect
 import inspect
 import io
+import itertools
 import math
 import os
 import os.path as osp
 import re
 import warnings
+from collections import OrderedDict
 from typing import Dict, List, Optional
 
 import cv2
@@ -297,30 +299,58 @@ class DecordDecode(BaseTransform):
 
 # ---------------------------------------------------------------------------------- PyAV
 _INHERITED_REFORMATTERS: list = []  # see PyAVDecode._rgb: never to be freed in this process
+_WARNED: set = set()  # the decoding fallbacks already announced in this process
 
 
-class _PyAVVideo:
-    """An open container and its video packets, indexed without decoding.
+def _warn_once(kind: str, message: str) -> None:
+    """Warn of a decoding fallback the first time it happens in this process (one data-loader
+    worker): it concerns every file of that kind, and a warning per clip would drown the log."""
+    if kind not in _WARNED:
+        _WARNED.add(kind)
+        warnings.warn(message, stacklevel=3)
 
-    ``packets`` are in decode order. When every packet has a distinct presentation
-    timestamp, frame ``i`` (in presentation order) is the frame whose pts is the ``i``-th
-    smallest, so any frame can be reached by decoding from the keyframe before it; otherwise
-    (``exact`` False) frames are counted in the order the decoder outputs them.
+
+class _SeekMismatch(RuntimeError):
+    """After a seek, the container gave other packets than its index lists."""
+
+
+class _PacketIndex:
+    """Where the frames of a video stream are, from one demux pass (nothing decoded, no
+    packet data kept): small enough for a worker to keep many (:class:`PyAVInit`'s
+    ``index_cache_mb``), so that a video opened again is not demuxed again.
+
+    Attributes:
+        count: the packets that carry data (the frames), in decode order.
+        exact: every packet has a distinct pts, and the pts are presentation stamps: frame
+            ``i`` (presentation order) is the packet with the ``i``-th smallest pts.
+            Otherwise frames are counted in the order the decoder outputs them.
+        seekable: seeking the container lands on the packets listed (False when not exact, or
+            once a seek in this file did not).
+        pts: (exact only) each packet's pts, in decode order.
+        order: (exact only) the decode position of each frame, in presentation order.
+        keyframes: (exact only) decode positions of the keyframes, 0 first (decoding starts
+            at the first packet anyway).
+        seek_ts: (exact only) per keyframe, the timestamp to seek to: its dts, which demuxers
+            search their indexes by, or its pts.
     """
 
-    def __init__(self, container, stream):
-        self.container = container
-        self.stream = stream
-        self.packets = [p for p in container.demux(stream) if p.size > 0]
-        pts = [p.pts for p in self.packets]
+    __slots__ = ('count', 'exact', 'seekable', 'pts', 'order', 'keyframes', 'seek_ts')
+
+    def __init__(self, packets: list, stream):
+        pts = [p.pts for p in packets]
+        self.count = len(packets)
         self.exact = (bool(pts) and None not in pts and len(set(pts)) == len(pts)
                       and self.stamps_show_order(stream, pts))
+        self.seekable = self.exact
+        self.pts = self.order = self.keyframes = self.seek_ts = None
         if self.exact:
-            self.pts = np.sort(np.asarray(pts, dtype=np.int64))
-            self.position = {p: i for i, p in enumerate(pts)}  # pts -> decode position
-            self.keyframes = [i for i, p in enumerate(self.packets) if p.is_keyframe]
+            self.pts = np.asarray(pts, dtype=np.int64)
+            self.order = np.argsort(self.pts).astype(np.int32)
+            self.keyframes = [i for i, p in enumerate(packets) if p.is_keyframe]
             if not self.keyframes or self.keyframes[0] != 0:
-                self.keyframes.insert(0, 0)  # decoding starts at the first packet anyway
+                self.keyframes.insert(0, 0)
+            self.seek_ts = [pts[k] if packets[k].dts is None else packets[k].dts
+                            for k in self.keyframes]
 
     @staticmethod
     def stamps_show_order(stream, pts: List[int]) -> bool:
@@ -329,16 +359,182 @@ class _PyAVVideo:
         increase in decode order, in a stream whose codec reorders frames, are not."""
         return not stream.codec_context.has_b_frames or any(a > b for a, b in zip(pts, pts[1:]))
 
+    def position(self, pts: Optional[int]) -> int:
+        """Decode position of the packet with this pts, or -1 if none has it."""
+        if pts is None or not self.exact:
+            return -1
+        ranked = self.pts[self.order]
+        rank = int(np.searchsorted(ranked, pts))
+        return int(self.order[rank]) if rank < self.count and ranked[rank] == pts else -1
+
+    def start_packet(self, position: int) -> int:
+        """Decode position of the last keyframe from which the packet at ``position`` decodes.
+
+        A keyframe after which, in decode order, frames show *earlier* than it (open GOP)
+        cannot start the decode of those frames; take the previous keyframe then.
+        """
+        pts = self.pts[position]
+        k = bisect.bisect_right(self.keyframes, position) - 1
+        while k > 0 and self.pts[self.keyframes[k]] > pts:
+            k -= 1
+        return self.keyframes[k]
+
+    @property
+    def nbytes(self) -> int:
+        """About what the index holds in memory."""
+        arrays = 0 if self.pts is None else self.pts.nbytes + self.order.nbytes
+        return 200 + arrays + 64 * len(self.keyframes or ())
+
+
+class _IndexCache:
+    """The packet indexes of the videos a worker opened last, least recently used dropped
+    first beyond ``limit_mb``. Keyed by path, inode, modification time and size: a file
+    rewritten or replaced is indexed again. A copy sent to a spawned worker starts empty."""
+
+    def __init__(self, limit_mb: float):
+        if isinstance(limit_mb, bool) or not isinstance(limit_mb, (int, float)) or limit_mb < 0:
+            raise ValueError(f'PyAVInit index_cache_mb must be a number >= 0 (MB of packet '
+                             f'indexes a worker keeps; 0 keeps none), got {limit_mb!r}')
+        self.limit = int(limit_mb * 2**20)
+        self.entries: 'OrderedDict[tuple, _PacketIndex]' = OrderedDict()
+        self.nbytes = self.hits = self.misses = 0
+
+    def key(self, source) -> Optional[tuple]:
+        """The key of a local file, or None (a file object, or caching off)."""
+        if not self.limit or not isinstance(source, str):
+            return None
+        st = os.stat(source)
+        return source, st.st_ino, st.st_mtime_ns, st.st_size
+
+    def get(self, key: Optional[tuple]) -> Optional[_PacketIndex]:
+        if key is None:
+            return None
+        index = self.entries.get(key)
+        if index is None:
+            self.misses += 1
+        else:
+            self.entries.move_to_end(key)
+            self.hits += 1
+        return index
+
+    def put(self, key: Optional[tuple], index: _PacketIndex) -> None:
+        if key is None or key in self.entries:
+            return
+        self.entries[key] = index
+        self.nbytes += index.nbytes
+        while self.nbytes > self.limit and self.entries:
+            self.nbytes -= self.entries.popitem(last=False)[1].nbytes
+
+    def __getstate__(self):
+        return {**self.__dict__, 'entries': OrderedDict(), 'nbytes': 0, 'hits': 0,
+                'misses': 0}
+
+
+class _FrameArray:
+    """The wanted frames, each copied into one (n, H, W, 3) array as soon as it is converted:
+    its RGB buffer, still in cache, is freed for the next frame, where stacking at the end
+    would keep n buffers alive and copy them all again."""
+
+    def __init__(self, n: int):
+        self.n, self.array = n, None
+
+    def __setitem__(self, j: int, rgb: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.n, ) + rgb.shape, dtype=np.uint8)
+        elif rgb.shape != self.array.shape[1:]:
+            raise RuntimeError(f'frames change size within the video: {self.array.shape[1:]} '
+                               f'then {rgb.shape}')
+        self.array[j] = rgb
+
+
+class _PyAVVideo:
+    """An open container, the :class:`_PacketIndex` of its video stream and, when this
+    opening built the index, the stream's packets (decode order).
+
+    Without the packets (an index from the cache), :meth:`packets_from` seeks the container
+    to the keyframe asked for and checks that the packets it reads are the indexed ones.
+    """
+
+    def __init__(self, container, stream, index: Optional[_PacketIndex] = None,
+                 path: Optional[str] = None):
+        self.container, self.stream, self.path = container, stream, path
+        self.packets: Optional[list] = None
+        if index is None:
+            self.packets = [p for p in container.demux(stream) if p.size > 0]
+            index = _PacketIndex(self.packets, stream)
+        self.index = index
+        self.exact = index.exact
+        self._fresh = True  # nothing read since the file was opened
+        self._reading = None
+
     def __len__(self) -> int:
-        return len(self.packets)
+        return self.index.count
+
+    def packets_from(self, start: int):
+        """An iterator over the packets from decode position ``start`` (a keyframe, or 0)
+        to the end; one that seeks raises :class:`_SeekMismatch` where the packets read are
+        not the ones indexed."""
+        if self.packets is None and not (self.exact and self.index.seekable):
+            self.load_packets()
+        if self.packets is not None:
+            return itertools.islice(self.packets, start, None)
+        if self._reading is not None:
+            self._reading.close()
+        self._reading = self._seek_and_read(start)
+        return self._reading
+
+    def seek_target(self, start: int) -> int:
+        """The timestamp to seek to for the keyframe at decode position ``start``."""
+        return int(self.index.seek_ts[bisect.bisect_left(self.index.keyframes, start)])
+
+    def _seek_and_read(self, start: int):
+        index = self.index
+        if start > 0 or not self._fresh:
+            self.container.seek(self.seek_target(start), backward=True, stream=self.stream)
+        self._fresh = False
+        position = None
+        for packet in self.container.demux(self.stream):
+            if packet.size == 0:  # the end-of-stream marker; the index has no empty packets
+                continue
+            if position is None:  # a seek may land before the keyframe, never after it
+                position = index.position(packet.pts)
+                if not 0 <= position <= start:
+                    landed = 'a pts not in the index' if position < 0 else f'packet {position}'
+                    raise _SeekMismatch(f'the seek to packet {start} (timestamp '
+                                        f'{self.seek_target(start)}) reached {landed}')
+            elif position >= index.count or packet.pts != index.pts[position]:
+                raise _SeekMismatch(f'packet {position} read after a seek has pts {packet.pts}, '
+                                    'not the indexed one')
+            if position >= start:
+                yield packet
+            position += 1
+        if position != index.count:
+            raise _SeekMismatch(f'the stream ended at packet {position} of {index.count}')
+
+    def load_packets(self) -> None:
+        """Demux every packet, from the file opened again if this opening has read."""
+        if not self._fresh:
+            import av
+            self.close()
+            self.container = av.open(self.path)
+            self.stream = self.container.streams.video[0]
+        self._fresh = False
+        self.packets = [p for p in self.container.demux(self.stream) if p.size > 0]
+        if len(self.packets) != self.index.count:
+            raise RuntimeError(f'the file changed while it was read ({len(self.packets)} '
+                               f'packets, {self.index.count} before)')
 
     def close(self) -> None:
-        self.packets = []
+        if self._reading is not None:
+            self._reading.close()
+            self._reading = None
+        self.packets = None
         self.container.close()
 
 
-def _open_pyav(filename: str, source) -> _PyAVVideo:
-    """The indexed video of ``source`` (a path or a file object), or :class:`VideoDecodeError`."""
+def _open_pyav(filename: str, source, index: Optional[_PacketIndex] = None) -> _PyAVVideo:
+    """The indexed video of ``source`` (a path or a file object), or :class:`VideoDecodeError`.
+    With ``index`` (this file's, from the cache) nothing is demuxed."""
     import av
     try:
         container = av.open(source)
@@ -348,7 +544,8 @@ def _open_pyav(filename: str, source) -> _PyAVVideo:
         container.close()
         raise VideoDecodeError(filename, 'the file has no video stream')
     try:
-        video = _PyAVVideo(container, container.streams.video[0])
+        video = _PyAVVideo(container, container.streams.video[0], index,
+                           source if isinstance(source, str) else None)
     except Exception as err:  # a truncated/corrupt container fails while demuxing
         container.close()
         raise VideoDecodeError(filename, f'PyAV cannot read its packets ({_short(err)})') \
@@ -365,17 +562,34 @@ class PyAVInit(_ReadsFiles, BaseTransform):
 
     Reads ``filename``; writes ``video_reader`` and ``total_frames`` (the number of video
     packets, which is exact where container metadata is missing or wrong, e.g. webm).
+
+    The index (packet timestamps and keyframes, not the packets' data) of each local file
+    is kept, per worker, up to ``index_cache_mb``; a file opened again is not demuxed again:
+    :class:`PyAVDecode` seeks to the keyframes it needs and reads only the packets from
+    there. A file modified or replaced (other inode, modification time or size) is indexed
+    anew. Nothing changes in the frames.
+
+    Args:
+        io_backend: ``'disk'`` or an mmengine file backend name; extra keyword arguments go
+            to that backend. Only local files are cached.
+        index_cache_mb: memory for the kept indexes, per worker (about 5 kB per 300-frame
+            video: 32 MB keeps some 6,000); least recently used first out; 0 keeps none.
     """
 
     pipeline_role = 'open'
 
-    def __init__(self, io_backend: str = 'disk', **kwargs):
+    def __init__(self, io_backend: str = 'disk', index_cache_mb: float = 32, **kwargs):
         self.io_backend = io_backend
+        self.index_cache_mb = index_cache_mb
+        self._indexes = _IndexCache(index_cache_mb)
         self._source = _FileSource(io_backend, type(self).__name__, **kwargs)
 
     def transform(self, results: dict) -> dict:
         filename = results['filename']
-        video = _open_pyav(filename, self._source.open(filename))
+        source = self._source.open(filename)
+        key = self._indexes.key(source)
+        video = _open_pyav(filename, source, self._indexes.get(key))
+        self._indexes.put(key, video.index)
         results['video_reader'] = video
         results['total_frames'] = len(video)
         return results
@@ -390,7 +604,14 @@ class PyAVDecode(BaseTransform):
     wanted and that no other frame references (B-frames, mostly) are skipped by the decoder
     itself (``skip_frame='NONREF'``, for FFmpeg's own decoders of the codecs in
     ``SKIPS_PER_PACKET``), and only wanted frames are converted to RGB. The skipping is what
-    decord cannot do, and most of why this is faster (docs/data.md).
+    decord cannot do, and most of why this is faster (docs/data.md). Where the video's index
+    came from :class:`PyAVInit`'s cache, the container is seeked to those keyframes and only
+    the packets from there are read; where a seek does not land on the indexed packets, the
+    file is read from the start instead (a warning, once per worker).
+
+    Streams without usable presentation timestamps (missing, repeated, or in decode order,
+    as AVI stores them) are decoded from the first frame, counting frames (a warning, once
+    per worker): exact, but slower for late frames.
 
     Reads ``video_reader``, ``frame_inds``; writes ``imgs``, ``original_shape``,
     ``img_shape``.
@@ -423,55 +644,66 @@ class PyAVDecode(BaseTransform):
     def _rgb(self, frame) -> np.ndarray:
         """One frame as (H, W, 3) RGB. A reformatter kept across calls reuses its FFmpeg
         scaling context: a third of the cost of ``frame.to_ndarray(format='rgb24')``, same
-        pixels. It belongs to the process that made it: one inherited through ``fork`` (a
-        data-loader worker started after the main process decoded) hangs when used or freed,
-        waiting for the scaler's threads, which the fork did not copy; it is kept, unused."""
+        pixels. It converts on the calling thread (``threads=1``; PyAV's default, 0, starts a
+        scaler thread per core in every worker). It belongs to the process that made it: one
+        inherited through ``fork`` (a data-loader worker started after the main process
+        decoded) may hang when used or freed, waiting for scaler threads the fork did not
+        copy; it is kept, unused."""
         if self._pid != os.getpid():
             from av.video.reformatter import VideoReformatter
             if self._reformatter is not None:
                 _INHERITED_REFORMATTERS.append(self._reformatter)
             self._reformatter, self._pid = VideoReformatter(), os.getpid()
-        return self._reformatter.reformat(frame, format='rgb24').to_ndarray()
+        return self._reformatter.reformat(frame, format='rgb24', threads=1).to_ndarray()
+
+    def _codec(self, video: _PyAVVideo):
+        """The video's decoder with this step's threads, set before it opens (FFmpeg fixes
+        them then): one, unless ``multi_thread``."""
+        codec = video.stream.codec_context
+        if not codec.is_open:
+            if self.multi_thread:
+                codec.thread_type = 'AUTO'
+            else:
+                codec.thread_count = 1
+        return codec
 
     def transform(self, results: dict) -> dict:
         video = results.pop('video_reader')
         uniq, inverse = _unique_frames(results, len(video))
-        codec = video.stream.codec_context
-        if self.multi_thread:
-            codec.thread_type = 'AUTO'
-        else:
-            codec.thread_count = 1
+        filename = results.get('filename', 'the video')
         try:
-            if not video.exact:
-                frames = self._decode_in_order(video, uniq)
-            elif self.mode == 'efficient':
-                frames = self._decode_keyframes(video, uniq)
-            else:
-                frames = self._decode_exact(video, uniq)
-                if frames is None:  # frame timestamps differ from packet timestamps
-                    codec.flush_buffers()
-                    frames = self._decode_in_order(video, uniq)
+            try:
+                frames = self._decode(video, uniq, filename)
+            except _SeekMismatch as err:
+                _warn_once('seek', f'{filename}: {err}. PyAVDecode reads files where seeking '
+                           'misses the indexed packets from the start (slower, same frames).')
+                video.index.seekable = False  # for the next openings of this file too
+                video.load_packets()
+                frames = self._decode(video, uniq, filename)
         except Exception as err:  # av.error.InvalidDataError ... on corrupt data
-            raise VideoDecodeError(results['filename'],
-                                   f'PyAV cannot decode it ({_short(err)})') from err
+            raise VideoDecodeError(filename, f'PyAV cannot decode it ({_short(err)})') from err
         finally:
             video.close()
         if frames is None:
-            raise VideoDecodeError(results['filename'],
-                                   f'frames {uniq.tolist()} could not be decoded')
+            raise VideoDecodeError(filename, f'frames {uniq.tolist()} could not be decoded')
         return _store(results, _expand(frames, uniq, inverse))
 
-    @staticmethod
-    def _start_packet(video: _PyAVVideo, pts: int) -> int:
-        """Decode position of the last keyframe from which the frame with ``pts`` decodes.
-
-        A keyframe after which, in decode order, frames show *earlier* than it (open GOP)
-        cannot start the decode of those frames; take the previous keyframe then.
-        """
-        k = bisect.bisect_right(video.keyframes, video.position[pts]) - 1
-        while k > 0 and video.packets[video.keyframes[k]].pts > pts:
-            k -= 1
-        return video.keyframes[k]
+    def _decode(self, video: _PyAVVideo, uniq: np.ndarray, filename: str
+                ) -> Optional[np.ndarray]:
+        unusable = (f'{filename}: the video has no usable presentation timestamps (missing, '
+                    'repeated, or in decode order, as AVI stores them). PyAVDecode decodes such '
+                    'files from the first frame and counts frames: exact, but slower for late '
+                    'frames; tools/data/resize_videos.py re-encodes them to mp4.')
+        if not video.exact:
+            _warn_once('stamps', unusable)
+            return self._decode_in_order(video, uniq)
+        if self.mode == 'efficient':
+            return self._decode_keyframes(video, uniq)
+        frames = self._decode_exact(video, uniq)
+        if frames is None:  # frame timestamps differ from packet timestamps
+            _warn_once('stamps', unusable)
+            frames = self._decode_in_order(video, uniq)
+        return frames
 
     @staticmethod
     def _frames_array(out: List[np.ndarray]) -> np.ndarray:
@@ -481,29 +713,35 @@ class PyAVDecode(BaseTransform):
         return np.stack(out)
 
     def _decode_exact(self, video: _PyAVVideo, uniq: np.ndarray) -> Optional[np.ndarray]:
-        codec = video.stream.codec_context
-        wanted = video.pts[uniq]
+        index = video.index
+        positions = index.order[uniq]
+        wanted = index.pts[positions]
         slot: Dict[int, int] = {int(p): j for j, p in enumerate(wanted)}
-        out: List[Optional[np.ndarray]] = [None] * len(uniq)
+        out = _FrameArray(len(uniq))
         missing = set(slot)
-        skip = 'NONREF' if codec.codec.name in self.SKIPS_PER_PACKET else 'DEFAULT'
+        codec = skip = packets = None
         next_packet = None  # decode position of the next packet to send
         shown = -math.inf  # pts of the last frame output since the decoder (re)started
         try:
-            for target in (int(p) for p in wanted):
+            for target, position in zip(wanted.tolist(), positions.tolist()):
                 if target not in missing:
                     continue
-                start = self._start_packet(video, target)
+                start = index.start_packet(position)
                 if next_packet is None or start > next_packet:
-                    if next_packet is not None:
+                    packets = video.packets_from(start)
+                    if codec is None:
+                        codec = self._codec(video)
+                        skip = 'NONREF' if codec.codec.name in self.SKIPS_PER_PACKET else \
+                            'DEFAULT'
+                    else:
                         codec.flush_buffers()  # jump: skipping packets beats decoding them
                     next_packet, shown = start, -math.inf
                 while target in missing:
-                    if next_packet < len(video.packets):
-                        packet = video.packets[next_packet]
+                    if next_packet < index.count:
+                        packet = next(packets)
                         codec.skip_frame = 'DEFAULT' if packet.pts in missing else skip
                         decoded = codec.decode(packet)
-                    elif next_packet == len(video.packets):
+                    elif next_packet == index.count:
                         codec.skip_frame = 'DEFAULT'
                         decoded = codec.decode(None)  # drain the frames held for reordering
                     else:
@@ -517,18 +755,21 @@ class PyAVDecode(BaseTransform):
                             out[slot[frame.pts]] = self._rgb(frame)
                             missing.discard(frame.pts)
         finally:
-            codec.skip_frame = 'DEFAULT'
-        return self._frames_array(out)
+            if codec is not None:
+                codec.skip_frame = 'DEFAULT'
+        return out.array
 
     def _decode_keyframes(self, video: _PyAVVideo, uniq: np.ndarray) -> np.ndarray:
-        codec = video.stream.codec_context
+        index = video.index
         by_keyframe: Dict[int, np.ndarray] = {}
         out = []
-        for pts in video.pts[uniq]:
-            start = self._start_packet(video, int(pts))
+        for position in index.order[uniq].tolist():
+            start = index.start_packet(position)
             if start not in by_keyframe:
+                packet = next(video.packets_from(start))
+                codec = self._codec(video)
                 codec.flush_buffers()
-                frames = list(codec.decode(video.packets[start])) or list(codec.decode(None))
+                frames = list(codec.decode(packet)) or list(codec.decode(None))
                 if not frames:
                     raise RuntimeError(f'the keyframe at packet {start} does not decode')
                 by_keyframe[start] = self._rgb(frames[0])
@@ -537,18 +778,20 @@ class PyAVDecode(BaseTransform):
 
     def _decode_in_order(self, video: _PyAVVideo, uniq: np.ndarray) -> Optional[np.ndarray]:
         """Decode from the start and count output frames (for streams without usable pts)."""
-        codec = video.stream.codec_context
+        packets = video.packets_from(0)
+        codec = self._codec(video)
+        codec.flush_buffers()  # after a failed exact decode (nothing to flush when unopened)
         wanted = {int(i): j for j, i in enumerate(uniq)}
-        out: List[Optional[np.ndarray]] = [None] * len(uniq)
+        out = _FrameArray(len(uniq))
         last = int(uniq[-1])
         index = 0
-        for packet in video.packets + [None]:
+        for packet in itertools.chain(packets, [None]):
             for frame in codec.decode(packet):
                 if index in wanted:
                     out[wanted[index]] = self._rgb(frame)
                 index += 1
             if index > last:
-                return self._frames_array(out)
+                return out.array
         return None  # fewer frames decode than the stream has packets
 
 

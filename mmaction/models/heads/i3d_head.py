@@ -63,8 +63,9 @@ class I3DHead(BaseModule):
         nn.init.normal_(self.fc_cls.weight, std=self.init_std)
         nn.init.zeros_(self.fc_cls.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x: (B, C, T, H, W) -> (B, C)
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The features ``fc_cls`` reads (dropout aside): (B, C, T, H, W) backbone output
+        averaged over T, H and W (``spatial_type='avg'``), as (B, C)."""
         if self.spatial_type == 'avg' and x.ndim == 5:
             x = x.mean(dim=(2, 3, 4))
         x = x.flatten(1)
@@ -72,7 +73,11 @@ class I3DHead(BaseModule):
             raise ValueError(f'I3DHead(in_channels={self.in_channels}) received features with '
                              f'{x.shape[1]} channels; set cls_head.in_channels to the '
                              f"backbone's output width ({x.shape[1]}).")
-        return self.fc_cls(self.dropout(x))
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, T, H, W) -> (B, num_classes)
+        return self.fc_cls(self.dropout(self.pool(x)))
 
     def loss(self, cls_score: torch.Tensor, labels: torch.Tensor,
              soft_targets: torch.Tensor = None) -> dict:

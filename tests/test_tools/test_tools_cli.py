@@ -129,7 +129,8 @@ def results():
 def test_the_tools_are_found():
     assert {'tools/train.py', 'tools/test.py', 'tools/analysis/get_flops.py',
             'tools/analysis/analyze_logs.py', 'tools/data/build_file_list.py',
-            'demo/demo.py'} <= set(TOOLS)
+            'demo/demo.py', 'tools/misc/clip_feature_extraction.py',
+            'tools/deployment/pytorch2onnx.py'} <= set(TOOLS)
 
 
 @pytest.mark.parametrize('tool', TOOLS)
@@ -185,3 +186,9 @@ def test_the_launchers_check_the_config_once_before_starting_workers():
                   '--cfg-options', 'optimizer_config.update_intervall=8')
     assert out.returncode == 2 and out.stderr.count('error: ') == 1
     assert "Did you mean 'optimizer_config.update_interval'?" in out.stderr
+    out = _launch('tools/misc/dist_clip_feature_extraction.sh', K400, 'x.pth', '2',
+                  f'{MISSING}.txt', '--out', 'feats')
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        f'error: video list {MISSING}.txt does not exist (expected a text file with one video '
+        'path per line)', HINT]
+    assert 'torch.distributed' not in out.stdout + out.stderr

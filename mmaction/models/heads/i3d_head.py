@@ -77,8 +77,9 @@ class I3DHead(BaseModule):
         nn.init.normal_(self.fc_cls.weight, std=self.init_std)
         nn.init.zeros_(self.fc_cls.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # x: (B, C, T, H, W) -> (B, C)
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The features ``fc_cls`` reads (dropout aside): (B, C, T, H, W) backbone output
+        averaged over T, H and W (``spatial_type='avg'``), as (B, C)."""
         if self.avg_pool is not None and x.ndim == 5:
             # the mean is what AdaptiveAvgPool3d((1, 1, 1)) computes, with a deterministic
             # CUDA backward (the pool's is not: --deterministic would refuse it); a pooling
@@ -90,6 +91,11 @@ class I3DHead(BaseModule):
             raise ValueError(f'I3DHead(in_channels={self.in_channels}) received features with '
                              f'{x.shape[1]} channels; set cls_head.in_channels to the '
                              f"backbone's output width ({x.shape[1]}).")
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, T, H, W) -> (B, num_classes)
+        x = self.pool(x)
         if self.dropout is not None:
             x = self.dropout(x)
         return self.fc_cls(x)

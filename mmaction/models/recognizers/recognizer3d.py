@@ -86,11 +86,35 @@ class Recognizer3D(BaseModel):
         """Backbone features of a (B, C, T, H, W) batch."""
         return self.backbone(inputs)
 
+    def pooled_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The features the head's ``fc_cls`` receives for every view of (N, views, C, T, H,
+        W) inputs (a 5-D input is one view), as (N, views, C): the backbone's output pooled
+        by the head (:meth:`I3DHead.pool`), at most ``max_testing_views`` views at a time."""
+        clips, views = self._flatten_views(inputs)
+        chunk = self.max_testing_views or clips.shape[0]
+        feats = torch.cat([self.cls_head.pool(self.extract_feat(part))
+                           for part in clips.split(chunk)])
+        return feats.view(-1, views, feats.shape[-1])
+
     def _scores(self, clips: torch.Tensor) -> torch.Tensor:
         """Class scores of (B, C, T, H, W) clips, at most ``max_testing_views`` at a time."""
         chunk = self.max_testing_views or clips.shape[0]
         return torch.cat([self.cls_head(self.extract_feat(part))
                           for part in clips.split(chunk)])
+
+    def combine_views(self, scores: torch.Tensor, views: int) -> torch.Tensor:
+        """(N * views, num_classes) scores of the views, video after video, as the test
+        scores of the N videos: (N, num_classes) by ``average_clips``, or float32 (N, views,
+        num_classes) with ``average_clips=None``."""
+        scores = scores.float().view(-1, views, self.cls_head.num_classes)
+        if self.average_clips == 'prob':
+            # multi-label heads score each class on its own: the sigmoid, not the softmax
+            probs = torch.sigmoid(scores) if getattr(self.cls_head, 'multi_class', False) \
+                else F.softmax(scores, dim=2)
+            return probs.mean(dim=1)
+        if self.average_clips == 'score':
+            return scores.mean(dim=1)
+        return scores
 
     @staticmethod
     def _labels(data_samples: List[ActionDataSample]) -> torch.Tensor:
@@ -126,14 +150,7 @@ class Recognizer3D(BaseModel):
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List[ActionDataSample]] = None) -> List[ActionDataSample]:
         clips, views = self._flatten_views(inputs)
-        scores = self._scores(clips).detach().float().view(-1, views, self.cls_head.num_classes)
-        if self.average_clips == 'prob':
-            # multi-label heads score each class on its own: the sigmoid, not the softmax
-            probs = torch.sigmoid(scores) if getattr(self.cls_head, 'multi_class', False) \
-                else F.softmax(scores, dim=2)
-            scores = probs.mean(dim=1)
-        elif self.average_clips == 'score':
-            scores = scores.mean(dim=1)
+        scores = self.combine_views(self._scores(clips).detach(), views)
         if data_samples is None:
             data_samples = [ActionDataSample() for _ in range(scores.shape[0])]
         for sample, score in zip(data_samples, scores):

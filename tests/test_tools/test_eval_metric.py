@@ -46,10 +46,14 @@ def test_rescored_accuracies_equal_the_hand_count(run, capsys):
     printed = capsys.readouterr().out
     assert 'top1_acc\t0.6000\ntop2_acc\t1.0000\nmean_class_accuracy\t0.6250' in printed
     assert f"videos of {run['ann']} (sha256 " in printed  # the sidecar's provenance
-    # the config's evaluation.metrics and the default topk (1, 5) without --eval
-    values = tool.main([TINY, run['out'], *_options(run['ann'])])
-    assert sorted(values) == ['data', 'mean_class_accuracy', 'top1_acc', 'top5_acc']
-    assert values['top5_acc'] == 1.0
+    # without --eval: the config's evaluation.metrics and its topk; --eval-options topk
+    # replaces the config's (as in 0.x, where the options update the evaluation arguments)
+    config_topk = [*_options(run['ann']), 'evaluation.topk=(1,3)']
+    values = tool.main([TINY, run['out'], *config_topk])
+    assert sorted(values) == ['data', 'mean_class_accuracy', 'top1_acc', 'top3_acc']
+    assert values['top3_acc'] == 1.0
+    values = tool.main([TINY, run['out'], '--eval-options', 'topk=2', *config_topk])
+    assert sorted(values) == ['data', 'mean_class_accuracy', 'top2_acc']
 
 
 def test_a_dump_file_is_rescored_too_and_its_names_checked(run, tmp_path):

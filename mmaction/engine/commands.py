@@ -9,7 +9,7 @@ same arguments in its own process.
 import argparse
 import logging
 import os.path as osp
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
@@ -68,9 +68,12 @@ def _add_common_arguments(parser: argparse.ArgumentParser, overrides_help: str) 
 
 
 # ---------------------------------------------------------------------------- training
-def parse_train_args(argv: Sequence[str]) -> argparse.Namespace:
+def parse_train_args(argv: Sequence[str],
+                     extra: Optional[Callable[[argparse.ArgumentParser], None]] = None
+                     ) -> argparse.Namespace:
     """The arguments of ``tools/train.py``; a bad combination is a usage error (``SystemExit``
-    with argparse's message)."""
+    with argparse's message). ``extra(parser)`` adds the arguments of a tool that takes
+    these and more (``tools/analysis/print_config.py``)."""
     reject_legacy_arguments(argv)
     parser = argparse.ArgumentParser(description='Train a video recognizer (AIM).')
     parser.add_argument('config', help='config file (AIM / mmaction2 0.x or mmengine dialect)')
@@ -100,6 +103,8 @@ def parse_train_args(argv: Sequence[str]) -> argparse.Namespace:
     _add_common_arguments(
         parser, 'override config keys, e.g. data.videos_per_gpu=8 '
         'model.backbone.num_frames=16 (keys must exist in the config)')
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args(argv)
     if args.gpus is not None or args.gpu_ids is not None:
         parser.error('--gpus/--gpu-ids (single-process multi-GPU) are not supported: use '
@@ -231,8 +236,11 @@ def train(args: argparse.Namespace):
 
 
 # ---------------------------------------------------------------------------- testing
-def parse_test_args(argv: Sequence[str]) -> argparse.Namespace:
-    """The arguments of ``tools/test.py``; a bad combination is a usage error."""
+def parse_test_args(argv: Sequence[str],
+                    extra: Optional[Callable[[argparse.ArgumentParser], None]] = None
+                    ) -> argparse.Namespace:
+    """The arguments of ``tools/test.py``; a bad combination is a usage error. ``extra``: as
+    for :func:`parse_train_args`."""
     for flag in UNSUPPORTED_TEST_FLAGS:
         if flag in argv:
             raise SystemExit(f'{flag} (model export) is not supported by this tool.')
@@ -260,6 +268,8 @@ def parse_test_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--fuse-conv-bn', action='store_true', help=argparse.SUPPRESS)
     _add_common_arguments(parser,
                                'override config keys (keys must exist in the config)')
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args(argv)
     if not (args.eval or args.out or args.dump):
         parser.error('nothing to do: give --eval METRIC ... and/or --out FILE / --dump FILE')

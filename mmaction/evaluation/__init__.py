@@ -11,12 +11,15 @@ from .confusion import (
                         read_test_results,
 )
 from .functional import METRIC_FUNCTIONS, MULTI_LABEL_METRICS
+from .fusion import get_weighted_score
 from .metrics import AccMetric, DumpResults, mean_class_accuracy, top_k_accuracy
+from .results import ResultsError, SavedScores, load_results, read_scores
 
 __all__ = [
     'AccMetric', 'DumpResults', 'mean_class_accuracy', 'top_k_accuracy', 'TestResults',
     'class_confusion_matrix', 'confusion_matrix', 'per_class_accuracy', 'read_annotation_labels',
     'read_test_results',
     'mean_average_precision', 'mmit_mean_average_precision', 'METRIC_FUNCTIONS',
-    'MULTI_LABEL_METRICS'
+    'MULTI_LABEL_METRICS',
+    'get_weighted_score', 'ResultsError', 'SavedScores', 'load_results', 'read_scores'
 ]

@@ -7,11 +7,12 @@ file for the labels.
 """
 import json
 import os.path as osp
-import pickle
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 import numpy as np
+
+from .results import load_results
 
 
 @dataclass
@@ -31,36 +32,6 @@ class TestResults:
     num_classes: int = 0
     names: List[Optional[str]] = field(default_factory=list)
     failed: List[str] = field(default_factory=list)
-
-
-class _NumpyUnpickler(pickle.Unpickler):
-    """Unpickles lists, dicts, numbers, strings and numpy arrays, nothing else: results
-    files get passed around, and a pickle may otherwise run any code."""
-    ALLOWED = {('numpy', 'ndarray'), ('numpy', 'dtype'),
-               ('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
-               ('numpy._core.multiarray', '_reconstruct'), ('numpy._core.multiarray', 'scalar')}
-
-    def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f'{module}.{name} is not allowed in a results file')
-
-
-def _load(path: str):
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'results file {path} does not exist')
-    if path.endswith('.json'):
-        with open(path) as f:
-            return json.load(f)
-    if path.endswith(('.pkl', '.pickle')):
-        with open(path, 'rb') as f:
-            try:
-                return _NumpyUnpickler(f).load()
-            except pickle.UnpicklingError as err:
-                raise ValueError(f'{path} is not a results file of tools/test.py ({err})') \
-                    from None
-    raise ValueError(f'{path}: expected a .pkl, .pickle or .json written by tools/test.py '
-                     '--dump (or --out)')
 
 
 def _predicted(score) -> int:
@@ -106,7 +77,7 @@ def read_test_results(results_file: str, ann_file: Optional[str] = None) -> Test
     Videos that could not be decoded (``decode_failed``, NaN scores) are left out and listed
     in ``failed``.
     """
-    items = _load(results_file)
+    items = load_results(results_file)
     if not isinstance(items, list) or not items:
         raise ValueError(f'{results_file}: expected a non-empty list (tools/test.py --dump or '
                          f'--out), got {type(items).__name__}')

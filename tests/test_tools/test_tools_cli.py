@@ -37,6 +37,13 @@ BAD_ARGUMENTS = {
                                        f'training log {MISSING} does not exist'),
     'tools/analysis/model_zoo.py': (['--update-doc', f'{MISSING}.md'], f'{MISSING}.md'),
     'tools/analysis/bench_processing.py': (['--update-doc', f'{MISSING}.md'], f'{MISSING}.md'),
+    'tools/analysis/eval_metric.py': ([K400, f'{MISSING}.pkl', '--cfg-options',
+                                       'data.test.ann_filee=x'],
+                                      "Did you mean 'data.test.ann_file'?"),
+    'tools/analysis/report_accuracy.py': (['--scores', 'a.pkl', 'b.pkl', '--coefficients', '1'],
+                                          '2 --scores files but 1 --coefficients'),
+    'tools/analysis/print_config.py': ([K400, '--cfg-options', 'data.videos_per_gpuu=2'],
+                                       "Did you mean 'data.videos_per_gpu'?"),
 }
 
 

@@ -12,6 +12,7 @@ from mmaction.registry import METRICS
 from mmaction.structures import DATA_LIST_KEY, ActionDataSample
 from mmaction.structures.data_list import describe, report
 from mmaction.utils.fileio import write_bytes_atomic, write_text_atomic
+from ..results import meta_path
 
 
 def _numpy(value):
@@ -64,7 +65,7 @@ class DumpResults(BaseMetric):
     @property
     def meta_file(self) -> str:
         """The provenance sidecar of :attr:`out_file`."""
-        return f'{self.out_file}.meta.json'
+        return meta_path(self.out_file)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:

@@ -32,6 +32,7 @@ from mmaction.datasets.transforms.base import pipeline_role, reads_frame_folders
 from mmaction.engine import load_config
 from mmaction.registry import DATASETS, MODELS, TRANSFORMS
 from mmaction.utils import register_all_modules
+from mmaction.utils.cli import user_error
 
 Prediction = Tuple[int, Optional[str], float]
 VideoInput = Union[str, os.PathLike, np.ndarray, torch.Tensor, Sequence[np.ndarray]]
@@ -211,6 +212,19 @@ def build_test_input(cfg: Config, video: VideoInput) -> dict:
 
 
 # ---------------------------------------------------------------------------- inference
+@user_error
+class LabelMapError(ValueError):
+    """A label map that does not fit the model (another number of classes)."""
+
+
+def check_label_names(names: Optional[Sequence[str]], num_classes: int) -> None:
+    """``LabelMapError`` unless ``names`` is ``None`` or names ``num_classes`` classes."""
+    if names is not None and len(names) != num_classes:
+        raise LabelMapError(f'{len(names)} label names for a model with {num_classes} classes '
+                            f'(model.cls_head.num_classes); the label map must name every '
+                            'class, one per line, in label order.')
+
+
 def read_label_names(labels: Union[str, os.PathLike, Sequence[str], None]
                      ) -> Optional[List[str]]:
     """Class names from a file (one per line, line ``i`` naming class ``i``) or a list."""
@@ -258,10 +272,7 @@ def inference_recognizer(model: nn.Module,
                          'checkpoint)')
     names = read_label_names(label_names)
     num_classes = model.cls_head.num_classes
-    if names is not None and len(names) != num_classes:
-        raise ValueError(f'{len(names)} label names for a model with {num_classes} classes '
-                         f'(model.cls_head.num_classes); the label map must name every class, '
-                         'one per line, in label order.')
+    check_label_names(names, num_classes)
     if not isinstance(topk, int) or topk < 1:
         raise ValueError(f'topk must be a positive int, got {topk!r}')
     packed = build_test_input(cfg, video)

@@ -110,6 +110,18 @@ def sample_clip_spec(rng: np.random.Generator, label: int, size: int = 64,
                     objects=objects)
 
 
+def clip_spec_from_dict(record: dict) -> ClipSpec:
+    """A :class:`ClipSpec` from its ``dataclasses.asdict`` form, as ``meta.json`` stores every
+    clip's (:func:`generate_dataset`)."""
+    record = dict(record)
+    objects = [ObjectSpec(**dict(o, colour=tuple(o['colour']), start=tuple(o['start']),
+                                 velocity=tuple(o['velocity'])))
+               for o in record.pop('objects')]
+    background = record.pop('background')
+    return ClipSpec(**record, background=(tuple(background[0]), tuple(background[1]),
+                                          float(background[2])), objects=objects)
+
+
 def _background(spec: ClipSpec) -> np.ndarray:
     (c0, c1, angle), s = spec.background, spec.size
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / max(s - 1, 1)
@@ -134,7 +146,9 @@ def _polygon(shape: str, cx: float, cy: float, r: float) -> Optional[np.ndarray]
     return np.round([(cx + r * x, cy + r * y) for x, y in pts]).astype(np.int32)
 
 
-def _draw(img: np.ndarray, obj: ObjectSpec, x: float, y: float) -> None:
+def _draw(img: np.ndarray, obj: ObjectSpec, x: float, y: float,
+          colour: Optional[Tuple[int, ...]] = None) -> None:
+    colour = obj.colour if colour is None else colour
     scale = 1 << _SUBPIX
     r = obj.radius
     # horizontal wrap-around: also draw the copy entering from the other edge
@@ -143,13 +157,19 @@ def _draw(img: np.ndarray, obj: ObjectSpec, x: float, y: float) -> None:
             continue
         centre = (int(round(cx * scale)), int(round(y * scale)))
         if obj.shape == 'circle':
-            cv2.circle(img, centre, int(r * scale), obj.colour, -1, cv2.LINE_AA, _SUBPIX)
+            cv2.circle(img, centre, int(r * scale), colour, -1, cv2.LINE_AA, _SUBPIX)
         elif obj.shape == 'ring':
-            cv2.circle(img, centre, int(0.75 * r * scale), obj.colour, max(2, int(r * 0.45)),
+            cv2.circle(img, centre, int(0.75 * r * scale), colour, max(2, int(r * 0.45)),
                        cv2.LINE_AA, _SUBPIX)
         else:
             poly = _polygon(obj.shape, cx * scale, y * scale, r * scale)
-            cv2.fillPoly(img, [poly], obj.colour, cv2.LINE_AA, _SUBPIX)
+            cv2.fillPoly(img, [poly], colour, cv2.LINE_AA, _SUBPIX)
+
+
+def object_position(spec: ClipSpec, obj: ObjectSpec, t: int) -> Tuple[float, float]:
+    """Centre (x, y) in pixels of ``obj`` in frame ``t`` (x wrapped into the frame)."""
+    return ((obj.start[0] + t * obj.velocity[0]) % spec.size,
+            obj.start[1] + t * obj.velocity[1])
 
 
 def render_clip(spec: ClipSpec) -> np.ndarray:
@@ -159,9 +179,40 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
     for t in range(spec.num_frames):
         img = background.copy()
         for obj in spec.objects:
-            _draw(img, obj, (obj.start[0] + t * obj.velocity[0]) % spec.size, obj.start[1])
+            _draw(img, obj, *object_position(spec, obj, t))
         frames[t] = img
     return frames
+
+
+def object_masks(spec: ClipSpec) -> np.ndarray:
+    """Where :func:`render_clip` draws an object: (num_frames, size, size) bool.
+
+    The shapes are drawn as in the clip, at the same sub-pixel positions (with the copy that
+    wraps around the edge), in white on black; a pixel is in the mask when at least half of
+    it is covered (the clip's anti-aliased edge at 50%).
+    """
+    masks = np.zeros((spec.num_frames, spec.size, spec.size), np.uint8)
+    for t in range(spec.num_frames):
+        for obj in spec.objects:
+            _draw(masks[t], obj, *object_position(spec, obj, t), colour=(255, ))
+    return masks >= 128
+
+
+def continue_clip(spec: ClipSpec, label: int, num_frames: int) -> ClipSpec:
+    """The next ``num_frames`` of ``spec``'s scene with the motion of ``label``: the same
+    background and objects, each starting where it is after ``spec``'s last frame and moving
+    at its speed in the direction ``label`` gives its lane. Rendering ``spec``,
+    ``continue_clip(spec, ...)``, ... one after the other gives a long video whose action
+    changes without a cut (``docs/demos.md``)."""
+    directions = lane_directions(label, len(spec.objects))
+    objects = []
+    for obj, sign in zip(spec.objects, directions):
+        x, y = object_position(spec, obj, spec.num_frames)
+        speed = float(np.hypot(*obj.velocity))
+        objects.append(ObjectSpec(shape=obj.shape, colour=obj.colour, radius=obj.radius,
+                                  start=(x, y), velocity=(sign * speed, 0.0)))
+    return ClipSpec(label=label, size=spec.size, num_frames=num_frames,
+                    background=spec.background, objects=objects)
 
 
 def write_mp4(path: str, frames: np.ndarray, fps: int = 16, crf: int = 18) -> None:

@@ -15,9 +15,12 @@ source. Sizes are scaled with FFmpeg's bicubic scaler (as ``ffmpeg -vf scale`` d
 default, which AIM's resize script calls).
 """
 import glob
+import multiprocessing
 import os
 import os.path as osp
 import shutil
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from fractions import Fraction
 from typing import Callable, List, Optional, Sequence, Tuple
 
@@ -220,13 +223,34 @@ def prepare_one(job: Tuple[Callable, str, str, dict]) -> Tuple[str, str, object]
 def run_jobs(jobs: Sequence[Tuple[Callable, str, str, dict]], nproc: int = 1
              ) -> List[Tuple[str, str, object]]:
     """:func:`prepare_one` over ``jobs`` in ``nproc`` processes with a progress bar
-    (mmengine's); the results in the order of ``jobs``."""
-    from mmengine.utils import track_parallel_progress, track_progress
+    (mmengine's); the results in the order of ``jobs``.
+
+    The workers are spawned, not forked: a fork copies the parent's locks as they are, and a
+    parent that has run OpenMP, OpenCV or FFmpeg threads can hand a child a lock that nobody
+    will release. ``concurrent.futures`` rather than ``multiprocessing.Pool``: when a worker
+    dies (a decoder crash, the OOM killer) ``Pool.imap`` waits for its result forever, while
+    the executor fails the jobs that were in flight, which are then reported as failed (run
+    the command again: finished outputs are skipped)."""
+    from mmengine.utils import ProgressBar, track_progress
     if not jobs:
         return []
-    if nproc > 1:
-        return track_parallel_progress(prepare_one, list(jobs), nproc=nproc)
-    return track_progress(prepare_one, list(jobs))
+    if nproc <= 1:
+        return track_progress(prepare_one, list(jobs))
+    results: List[Optional[Tuple[str, str, object]]] = [None] * len(jobs)
+    bar = ProgressBar(len(jobs))
+    with ProcessPoolExecutor(nproc, mp_context=multiprocessing.get_context('spawn')) as pool:
+        index = {pool.submit(prepare_one, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(index):
+            i = index[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool as err:
+                results[i] = (jobs[i][2], 'failed',
+                              f'the worker process died before finishing it ({err}); run the '
+                              'command again to retry (finished outputs are skipped)')
+            bar.update()
+    bar.file.write('\n')
+    return results
 
 
 def report(results: Sequence[Tuple[str, str, object]], src_of: dict, what: str) -> int:

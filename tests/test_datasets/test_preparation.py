@@ -195,6 +195,26 @@ def test_failures_are_listed_and_make_the_exit_status_nonzero(source, tmp_path):
         assert not any(n.startswith(('broken', '.broken')) for n in os.listdir(dst))
 
 
+def _exit_worker(src, dst):
+    os._exit(3)  # as a worker the OOM killer takes, or a decoder crash, ends
+
+
+def test_a_worker_that_dies_fails_its_job_instead_of_hanging_the_run(tmp_path):
+    """multiprocessing.Pool waits forever for the result of a worker that died; the run must
+    instead end and list the job as failed, to be retried by running it again."""
+    import threading
+    jobs = [(_exit_worker, 'a.mp4', str(tmp_path / 'a.mp4'), {})]
+    out = []
+    runner = threading.Thread(target=lambda: out.append(preparation.run_jobs(jobs, nproc=2)),
+                              daemon=True)
+    runner.start()
+    runner.join(timeout=120)
+    assert out, 'run_jobs did not return after its worker died'
+    (dst, status, reason), = out[0]
+    assert (dst, status) == (str(tmp_path / 'a.mp4'), 'failed')
+    assert 'worker process died' in reason and 'run the command again' in reason
+
+
 # ---------------------------------------------------------------------------- rawframes
 def test_rawframes_layout_list_and_resume(source, tmp_path):
     video_list = tmp_path / 'toy_train_list_videos.txt'

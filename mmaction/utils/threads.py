@@ -20,6 +20,7 @@ returns the one line the runner logs at start.
 """
 import math
 import os
+import sys
 from typing import Dict, NamedTuple, Optional
 
 import mmaction
@@ -115,6 +116,36 @@ def _set_opencv_threads(threads: int) -> None:
     except ImportError:
         return
     cv2.setNumThreads(threads)
+
+
+# OpenCV's pthreads pool does not survive a fork: in the child, ``cv2.setNumThreads`` waits
+# for the parent's pool threads, which the child does not have, and never returns (each
+# data-loader worker calls it in ``worker_init``). So around every fork from this process the
+# pool is shrunk to the calling thread alone, which leaves no pool threads to wait for, and
+# restored in the parent afterwards; a forked child starts with one OpenCV thread.
+_opencv_threads_at_fork = []
+
+
+def _opencv_before_fork() -> None:
+    cv2 = sys.modules.get('cv2')
+    threads = cv2.getNumThreads() if hasattr(cv2, 'getNumThreads') else 1
+    if threads != 1:
+        cv2.setNumThreads(1)
+        _opencv_threads_at_fork.append(threads)
+
+
+def _opencv_after_fork_in_parent() -> None:
+    if _opencv_threads_at_fork:
+        sys.modules['cv2'].setNumThreads(_opencv_threads_at_fork.pop())
+
+
+def _opencv_after_fork_in_child() -> None:
+    _opencv_threads_at_fork.clear()
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(before=_opencv_before_fork, after_in_parent=_opencv_after_fork_in_parent,
+                        after_in_child=_opencv_after_fork_in_child)
 
 
 def apply_thread_policy(workers: int = 0, num_threads=None, environ=None) -> str:

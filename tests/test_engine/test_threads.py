@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -118,6 +119,23 @@ def test_data_loader_workers_get_one_thread():
         loader = DataLoader(_Threads(), batch_size=1, num_workers=1, worker_init_fn=worker_init,
                             multiprocessing_context='fork')
         assert [row.tolist() for row in loader] == [[[1, 1]], [[1, 1]]]
+    finally:
+        cv2.setNumThreads(before)
+
+
+def test_workers_forked_after_opencv_ran_its_thread_pool_do_not_hang():
+    """After OpenCV has run its thread pool in the main process, cv2.setNumThreads in a forked
+    child (worker_init) waited forever for the parent's pool threads: CI hung on it."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    image = np.zeros((1080, 1920, 3), np.uint8)
+    try:
+        for _ in range(10):
+            cv2.resize(image, (960, 540))  # parallel: the pool's threads now wait for work
+        loader = DataLoader(_Threads(), batch_size=1, num_workers=2, worker_init_fn=worker_init,
+                            multiprocessing_context='fork', timeout=60)
+        assert [row.tolist() for row in loader] == [[[1, 1]], [[1, 1]]]
+        assert cv2.getNumThreads() == 2  # the main process keeps its setting
     finally:
         cv2.setNumThreads(before)
 

@@ -41,6 +41,27 @@ def test_ncthw_after_three_crop_matches_sampled_clips():
     assert [int(out[v, 0, 0, 0, 0]) for v in range(6)] == [0, 0, 16, 16, 8, 8]
 
 
+@pytest.mark.parametrize('dtype, channels, contiguous', [
+    (np.uint8, 3, True), (np.float32, 3, True), (np.uint8, 4, True), (np.float32, 2, True),
+    (np.float64, 3, True), (np.uint8, 1, True), (np.int16, 3, True), (np.uint8, 3, False)])
+@pytest.mark.parametrize('input_format', ['NCTHW', 'NCHW'])
+def test_layout_equals_a_plain_transpose_for_every_dtype_and_channel_count(
+        dtype, channels, contiguous, input_format):
+    """OpenCV's split takes uint8/float32 with 2-4 channels, numpy the rest: every pixel
+    lands where the transpose puts it."""
+    rng = np.random.default_rng(0)
+    imgs = (rng.random((2 * 3 * 4, 5, 6 if contiguous else 12, channels)) * 250).astype(dtype)
+    if not contiguous:
+        imgs = imgs[:, :, ::2]
+    out = FormatShape(input_format).transform(dict(imgs=imgs, num_clips=3, clip_len=4))['imgs']
+    if input_format == 'NCTHW':
+        expected = imgs.reshape(6, 4, 5, 6, channels).transpose(0, 4, 1, 2, 3)
+    else:
+        expected = imgs.transpose(0, 3, 1, 2)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_nchw_and_collapse():
     imgs = tagged_frames(1, 1, 5)
     out = FormatShape('NCHW')(dict(imgs=imgs))['imgs']

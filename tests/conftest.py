@@ -1,4 +1,6 @@
+import logging
 import os
+import sys
 
 import pytest
 
@@ -10,6 +12,21 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 def _seed():
     import torch
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _loggers_outlive_captured_streams():
+    """An mmengine logger made during a test writes to the stream sys.stdout was then, which
+    is pytest's per-test capture when the test used capsys and is closed after it; a later
+    test's message through that logger would end in 'Logging error ... I/O operation on
+    closed file'. Such handlers go back to the stream sys.stdout is after the test."""
+    yield
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in logger.handlers:
+            if (type(handler) is logging.StreamHandler
+                    and getattr(handler.stream, 'closed', False)):
+                handler.stream = sys.stdout  # not setStream: it flushes the closed one
 
 
 @pytest.fixture

@@ -195,7 +195,8 @@ def test_unknown_key_of_a_decoder_step_is_refused_though_it_takes_kwargs(decoder
 @pytest.mark.parametrize('key, listed', [
     ('foo', "The keys at the top level are: ann_file_test, ann_file_train"),
     ('data.train.pipeline.0.foo', "The keys at data.train.pipeline.0 are: type. "
-                                  "data.train.pipeline.0 (PyAVInit) also takes: index_cache_mb, io_backend."),
+                                  "data.train.pipeline.0 (PyAVInit) also takes: "
+                                  "index_cache_mb, io_backend."),
     ('model.backbone.foo', 'The keys at model.backbone are: adapter_scale, drop_path_rate'),
 ])
 def test_a_key_close_to_none_lists_the_keys_of_its_level_instead_of_a_guess(key, listed):

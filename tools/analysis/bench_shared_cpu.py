@@ -53,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument('--settings', nargs='+', choices=('alone', 'beside'),
                    default=['alone', 'beside'])
     p.add_argument('--out', help='also write the results as JSON')
+    p.add_argument('--keep', metavar='DIR', help="keep the last run's data and work dir as "
+                   'DIR/data and DIR/work (e.g. for tools/analysis/demo_assets.py); by '
+                   'default every run folder is deleted')
     return p.parse_args(argv)
 
 
@@ -134,6 +137,9 @@ def main(argv=None):
                     seconds.append(run_quickstart(code, args.tiny, run_folder))
                 finally:
                     _stop(busy)
+                if args.keep:
+                    shutil.rmtree(args.keep, ignore_errors=True)
+                    shutil.move(run_folder, args.keep)
                 print(f'{setting:6s} run {i + 1}/{args.runs}: {seconds[-1]:7.1f} s '
                       f'(load average before: {load:.2f})', flush=True)
             results[setting] = summary(seconds)
